@@ -1,0 +1,23 @@
+"""fastloss: fast, accurate CPU activations, their derivatives and losses for NumPy.
+
+    import fastloss as fl
+    fl.sigmoid(x); fl.sigmoid_grad(x, g); fl.cross_entropy(logits, target)
+
+See API.md in the project for the contract; ``fl.reference`` is the NumPy reference.
+"""
+__version__ = '0.1.0'
+
+from ._config import get_num_threads, set_num_threads, num_threads, show_config
+from . import activations as _activations
+from .activations import *  # noqa: F401,F403
+from .activations import ACTIVATIONS
+from . import reference
+
+_ACTIVATION_FUNCS = [n for n in dir(_activations)
+                     if not n.startswith('_') and callable(getattr(_activations, n))
+                     and getattr(_activations, n).__module__ == _activations.__name__]
+
+LOSSES = ()
+
+__all__ = (['ACTIVATIONS', 'LOSSES', 'reference', 'get_num_threads', 'set_num_threads',
+            'num_threads', 'show_config'] + _ACTIVATION_FUNCS)

@@ -1,0 +1,1 @@
+"""Compiled kernels of fastloss (Cython + C templates); not a public API."""

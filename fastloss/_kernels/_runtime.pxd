@@ -1,0 +1,3 @@
+# Shared by every kernel module: how many OpenMP threads a call of n elements may use.
+cdef int threads_for(Py_ssize_t n, Py_ssize_t grain) noexcept nogil
+cdef Py_ssize_t split_point(Py_ssize_t n, int parts, int t, Py_ssize_t align) noexcept nogil

@@ -1,0 +1,149 @@
+/* fl_act_tmpl.h -- activation formulas and their block loops, written once.
+ * Included by fl_kernels.h with T = float, S = _f and with T = double, S = _d.
+ * FN(name) appends the suffix: FN(fl_sigmoid) -> fl_sigmoid_f.
+ *
+ * Every derivative is computed from the activation's input x in a form that keeps its
+ * digits in the tails: sigma'(x) = e/(1+e)^2 with e = exp(-|x|); tanh'(x) = 4e/(1+e)^2
+ * with e = exp(-2|x|).  A parameterised op gets its parameters as p0, p1.
+ */
+#define FN(name) FL_CAT(name, S)
+#define ONE ((T)1)
+#define ZERO ((T)0)
+
+/* sigmoid and its derivative share e = exp(-|x|) and d = 1 + e */
+static inline T FN(fl_sigmoid)(T x, T p0, T p1)
+{
+    T e = FN(fl_exp_neg)(-FN(fl_abs)(x)), d = ONE + e;
+    return (x >= ZERO ? ONE : e) / d;
+}
+static inline T FN(fl_sigmoid_d)(T x, T p0, T p1)
+{
+    T e = FN(fl_exp_neg)(-FN(fl_abs)(x)), d = ONE + e;
+    return e / (d * d);
+}
+
+/* tanh(x) = sign(x) * -expm1(-2|x|) / (2 + expm1(-2|x|)) */
+static inline T FN(fl_tanh)(T x, T p0, T p1)
+{
+    T em = FN(fl_expm1_neg)((T)-2 * FN(fl_abs)(x));
+    T r = -em / ((T)2 + em);
+    return x < ZERO ? -r : (x == x ? r : x);
+}
+static inline T FN(fl_tanh_d)(T x, T p0, T p1)
+{
+    T e = FN(fl_exp_neg)((T)-2 * FN(fl_abs)(x)), d = ONE + e;
+    return (T)4 * e / (d * d);
+}
+
+static inline T FN(fl_identity)(T x, T p0, T p1) { return x; }
+static inline T FN(fl_identity_d)(T x, T p0, T p1) { return x == x ? ONE : x; }
+
+/* relu: derivative 0 at the kink, as PyTorch; NaN propagates */
+static inline T FN(fl_relu)(T x, T p0, T p1) { return x < ZERO ? ZERO : x; }
+static inline T FN(fl_relu_d)(T x, T p0, T p1) { return x > ZERO ? ONE : (x == x ? ZERO : x); }
+
+/* leaky_relu(x; slope=p0) */
+static inline T FN(fl_leaky_relu)(T x, T p0, T p1) { return x > ZERO ? x : p0 * x; }
+static inline T FN(fl_leaky_relu_d)(T x, T p0, T p1) { return x > ZERO ? ONE : (x == x ? p0 : x); }
+
+/* elu(x; alpha=p0) = x (x > 0), alpha expm1(x) */
+static inline T FN(fl_elu)(T x, T p0, T p1)
+{
+    return x > ZERO ? x : p0 * FN(fl_expm1_neg)(FN(fl_min)(x, ZERO));
+}
+static inline T FN(fl_elu_d)(T x, T p0, T p1)
+{
+    return x > ZERO ? ONE : p0 * FN(fl_exp_neg)(x);
+}
+
+/* softplus(x; beta=p0, threshold=p1) = log1p(exp(beta x)) / beta, or x where beta x > threshold
+ * (PyTorch's rule).  b = beta x is split b + db (fma residual) so that exp(b) keeps its
+ * relative accuracy deep in the negative tail: exp(b + db) = exp(b) (1 + db). */
+static inline T FN(fl_softplus)(T x, T p0, T p1)
+{
+    T b = p0 * x, db = FN(fl_fma)(p0, x, -b);
+    T e = FN(fl_exp_neg)(-FN(fl_abs)(b));
+    e = e + e * (b < ZERO ? db : -db);
+    T r = (FN(fl_max)(b, ZERO) + FN(fl_log1p)(e)) / p0;
+    return b > p1 ? x : r;
+}
+static inline T FN(fl_softplus_d)(T x, T p0, T p1)
+{
+    T b = p0 * x;
+    return b > p1 ? ONE : FN(fl_sigmoid)(b, p0, p1);
+}
+
+/* log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)); derivative sigmoid(-x) */
+static inline T FN(fl_log_sigmoid)(T x, T p0, T p1)
+{
+    return FN(fl_min)(x, ZERO) - FN(fl_log1p)(FN(fl_exp_neg)(-FN(fl_abs)(x)));
+}
+static inline T FN(fl_log_sigmoid_d)(T x, T p0, T p1)
+{
+    T e = FN(fl_exp_neg)(-FN(fl_abs)(x)), d = ONE + e;
+    return (x >= ZERO ? e : ONE) / d;
+}
+
+/* silu(x) = x sigmoid(x); derivative sigmoid(x) + x sigma'(x) */
+static inline T FN(fl_silu)(T x, T p0, T p1) { return x * FN(fl_sigmoid)(x, p0, p1); }
+static inline T FN(fl_silu_d)(T x, T p0, T p1)
+{
+    T e = FN(fl_exp_neg)(-FN(fl_abs)(x)), d = ONE + e;
+    return (x >= ZERO ? ONE : e) / d + x * (e / (d * d));
+}
+
+/* gelu(x) = x Phi(x) = x/2 erfc(-x/sqrt2) and the tanh approximation: see fl_gelu.h */
+#include "fl_gelu_tmpl.h"
+
+/* ---- block loops: y[i] = f(x[i]) and y[i] = g[i] f'(x[i]) (g may be NULL) ---------- */
+#define FL_UNARY_LOOPS(name)                                                          \
+FL_CLONES static void FN(name##_loop)(const void *xv, const void *gv, void *yv,       \
+                                      Py_ssize_t n, double p0d, double p1d)           \
+{                                                                                     \
+    const T *x = (const T *)xv; T *y = (T *)yv; T p0 = (T)p0d, p1 = (T)p1d;           \
+    (void)gv;                                                                         \
+    for (Py_ssize_t i = 0; i < n; i++) y[i] = FN(name)(x[i], p0, p1);                 \
+}                                                                                     \
+FL_CLONES static void FN(name##_grad_loop)(const void *xv, const void *gv, void *yv,  \
+                                           Py_ssize_t n, double p0d, double p1d)      \
+{                                                                                     \
+    const T *x = (const T *)xv, *g = (const T *)gv; T *y = (T *)yv;                   \
+    T p0 = (T)p0d, p1 = (T)p1d;                                                       \
+    if (g == NULL) {                                                                  \
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = FN(name##_d)(x[i], p0, p1);         \
+    } else {                                                                          \
+        for (Py_ssize_t i = 0; i < n; i++) y[i] = g[i] * FN(name##_d)(x[i], p0, p1);  \
+    }                                                                                 \
+}
+
+FL_UNARY_LOOPS(fl_identity)
+FL_UNARY_LOOPS(fl_sigmoid)
+FL_UNARY_LOOPS(fl_tanh)
+FL_UNARY_LOOPS(fl_relu)
+FL_UNARY_LOOPS(fl_leaky_relu)
+FL_UNARY_LOOPS(fl_elu)
+FL_UNARY_LOOPS(fl_softplus)
+FL_UNARY_LOOPS(fl_log_sigmoid)
+FL_UNARY_LOOPS(fl_silu)
+FL_UNARY_LOOPS(fl_gelu)
+FL_UNARY_LOOPS(fl_gelu_tanh)
+
+/* table order = enum FL_OP in fl_kernels.h */
+static const fl_block_fn FN(fl_unary_table)[] = {
+    FN(fl_identity_loop), FN(fl_sigmoid_loop), FN(fl_tanh_loop), FN(fl_relu_loop),
+    FN(fl_leaky_relu_loop), FN(fl_elu_loop), FN(fl_softplus_loop),
+    FN(fl_log_sigmoid_loop), FN(fl_silu_loop), FN(fl_gelu_loop), FN(fl_gelu_tanh_loop),
+};
+static const fl_block_fn FN(fl_unary_grad_table)[] = {
+    FN(fl_identity_grad_loop), FN(fl_sigmoid_grad_loop), FN(fl_tanh_grad_loop),
+    FN(fl_relu_grad_loop), FN(fl_leaky_relu_grad_loop), FN(fl_elu_grad_loop),
+    FN(fl_softplus_grad_loop), FN(fl_log_sigmoid_grad_loop), FN(fl_silu_grad_loop),
+    FN(fl_gelu_grad_loop), FN(fl_gelu_tanh_grad_loop),
+};
+
+#include "fl_axis_tmpl.h"
+
+#undef FL_UNARY_LOOPS
+#undef FN
+#undef ONE
+#undef ZERO

@@ -1,0 +1,138 @@
+/* Kernels along one axis of an array viewed as (outer, C, inner), C-contiguous.
+ *
+ * softmax family, mode FL_SOFTMAX / FL_LOG_SOFTMAX / FL_SOFTMAX_GRAD / FL_LOG_SOFTMAX_GRAD.
+ * With m = max_k x_k, d_k = x_k - m (taken as 0 where x_k == m, so one +inf logit gives the
+ * limit [1, 0, ...]), e_k = exp(d_k) and  sum = cnt + s1  (cnt = #{d_k == 0},
+ * s1 = sum of the other e_k, accumulated in double):
+ *     softmax_k      = e_k / sum
+ *     log_softmax_k  = d_k - log1p(cnt - 1 + s1)     (the dominant class keeps its digits)
+ *     softmax_grad_k = y_k (g_k - sum_j g_j y_j),  log_softmax_grad_k = g_k - y_k sum_j g_j
+ * A row of all -inf (no limit exists) gives NaN, as does a NaN anywhere in the row.
+ * A "line" is one (outer, inner) position; the kernels process lines [l0, l1).
+ */
+#define FL_AXIS_CHUNK 64
+
+FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *yv,
+                                          Py_ssize_t C, Py_ssize_t l0, Py_ssize_t l1, int mode)
+{
+    for (Py_ssize_t r = l0; r < l1; r++) {
+        const T *x = (const T *)xv + r * C;
+        const T *g = gv ? (const T *)gv + r * C : NULL;
+        T *y = (T *)yv + r * C;
+        T m = -INFINITY;
+        for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
+        double s1 = 0.0, cnt = 0.0;
+        for (Py_ssize_t k = 0; k < C; k++) {
+            T d = x[k] == m ? ZERO : x[k] - m;
+            T e = FN(fl_exp_neg)(d);
+            s1 += d == ZERO ? 0.0 : (double)e;
+            cnt += d == ZERO ? 1.0 : 0.0;
+            if (mode != FL_LOG_SOFTMAX) y[k] = e;
+        }
+        double sum = m == -INFINITY ? NAN : cnt + s1;
+        if (mode == FL_LOG_SOFTMAX) {
+            double L = m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1);
+            for (Py_ssize_t k = 0; k < C; k++)
+                y[k] = (T)((double)(x[k] == m ? ZERO : x[k] - m) - L);
+            continue;
+        }
+        for (Py_ssize_t k = 0; k < C; k++) y[k] = (T)((double)y[k] / sum);
+        if (mode == FL_SOFTMAX_GRAD) {
+            double dot = 0.0;
+            for (Py_ssize_t k = 0; k < C; k++) dot += (double)g[k] * (double)y[k];
+            for (Py_ssize_t k = 0; k < C; k++) y[k] = (T)((double)y[k] * ((double)g[k] - dot));
+        } else if (mode == FL_LOG_SOFTMAX_GRAD) {
+            double sg = 0.0;
+            for (Py_ssize_t k = 0; k < C; k++) sg += (double)g[k];
+            for (Py_ssize_t k = 0; k < C; k++) y[k] = (T)((double)g[k] - (double)y[k] * sg);
+        }
+    }
+}
+
+/* inner > 1: the class axis is strided by `inner`; vectorize over up to 64 lines at once */
+FL_CLONES static void FN(fl_softmax_strided)(const void *xv, const void *gv, void *yv,
+                                             Py_ssize_t C, Py_ssize_t inner,
+                                             Py_ssize_t l0, Py_ssize_t l1, int mode)
+{
+    T m[FL_AXIS_CHUNK];
+    double s1[FL_AXIS_CHUNK], cnt[FL_AXIS_CHUNK], acc[FL_AXIS_CHUNK];
+    Py_ssize_t l = l0;
+    while (l < l1) {
+        Py_ssize_t o = l / inner, i = l - o * inner;
+        Py_ssize_t w = inner - i;
+        if (w > l1 - l) w = l1 - l;
+        if (w > FL_AXIS_CHUNK) w = FL_AXIS_CHUNK;
+        Py_ssize_t base = o * C * inner + i;
+        const T *x = (const T *)xv + base;
+        const T *g = gv ? (const T *)gv + base : NULL;
+        T *y = (T *)yv + base;
+        for (Py_ssize_t j = 0; j < w; j++) { m[j] = -INFINITY; s1[j] = 0.0; cnt[j] = 0.0; acc[j] = 0.0; }
+        for (Py_ssize_t k = 0; k < C; k++)
+            for (Py_ssize_t j = 0; j < w; j++) { T v = x[k * inner + j]; m[j] = v > m[j] ? v : m[j]; }
+        for (Py_ssize_t k = 0; k < C; k++)
+            for (Py_ssize_t j = 0; j < w; j++) {
+                T v = x[k * inner + j];
+                T d = v == m[j] ? ZERO : v - m[j];
+                T e = FN(fl_exp_neg)(d);
+                s1[j] += d == ZERO ? 0.0 : (double)e;
+                cnt[j] += d == ZERO ? 1.0 : 0.0;
+                if (mode != FL_LOG_SOFTMAX) y[k * inner + j] = e;
+            }
+        if (mode == FL_LOG_SOFTMAX) {
+            for (Py_ssize_t j = 0; j < w; j++)
+                acc[j] = m[j] == -INFINITY ? NAN : fl_log1p_d(cnt[j] - 1.0 + s1[j]);
+            for (Py_ssize_t k = 0; k < C; k++)
+                for (Py_ssize_t j = 0; j < w; j++) {
+                    T v = x[k * inner + j];
+                    y[k * inner + j] = (T)((double)(v == m[j] ? ZERO : v - m[j]) - acc[j]);
+                }
+        } else {
+            for (Py_ssize_t j = 0; j < w; j++) s1[j] = m[j] == -INFINITY ? NAN : cnt[j] + s1[j];
+            for (Py_ssize_t k = 0; k < C; k++)
+                for (Py_ssize_t j = 0; j < w; j++)
+                    y[k * inner + j] = (T)((double)y[k * inner + j] / s1[j]);
+            if (mode == FL_SOFTMAX_GRAD || mode == FL_LOG_SOFTMAX_GRAD) {
+                for (Py_ssize_t k = 0; k < C; k++)
+                    for (Py_ssize_t j = 0; j < w; j++)
+                        acc[j] += (double)g[k * inner + j]
+                                  * (mode == FL_SOFTMAX_GRAD ? (double)y[k * inner + j] : 1.0);
+                for (Py_ssize_t k = 0; k < C; k++)
+                    for (Py_ssize_t j = 0; j < w; j++) {
+                        double yk = y[k * inner + j], gk = g[k * inner + j];
+                        y[k * inner + j] = (T)(mode == FL_SOFTMAX_GRAD ? yk * (gk - acc[j])
+                                                                       : gk - yk * acc[j]);
+                    }
+            }
+        }
+        l += w;
+    }
+}
+
+/* prelu over rows [r0, r1) of (outer, C, inner): y = x > 0 ? x : w[c] x.
+ * With gw != NULL (the gradient): y = g (x > 0 ? 1 : w[c]) and gw[c] += sum(x <= 0 ? x g : 0),
+ * accumulated in double in a fixed order.  g == NULL means g = 1. */
+FL_CLONES static void FN(fl_prelu_rows)(const void *xv, const void *wv, const void *gv,
+                                        void *yv, double *gw, Py_ssize_t C, Py_ssize_t inner,
+                                        Py_ssize_t r0, Py_ssize_t r1)
+{
+    const T *wt = (const T *)wv;
+    for (Py_ssize_t r = r0; r < r1; r++) {
+        for (Py_ssize_t c = 0; c < C; c++) {
+            Py_ssize_t off = (r * C + c) * inner;
+            const T *x = (const T *)xv + off;
+            const T *g = gv ? (const T *)gv + off : NULL;
+            T *y = (T *)yv + off, a = wt[c];
+            if (gw == NULL) {
+                for (Py_ssize_t i = 0; i < inner; i++) y[i] = x[i] > ZERO ? x[i] : a * x[i];
+            } else {
+                double s = 0.0;
+                for (Py_ssize_t i = 0; i < inner; i++) {
+                    T gi = g ? g[i] : ONE;
+                    y[i] = x[i] > ZERO ? gi : a * gi;
+                    s += x[i] > ZERO ? 0.0 : (double)x[i] * (double)gi;
+                }
+                gw[c] += s;
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+"""The one place where arguments are checked and coerced (API.md, "Arrays, dtypes, errors").
+
+Kernels accept exact, aligned, native-endian, C-contiguous float32/float64 arrays without
+calling into this module; everything else comes here:
+
+* computation dtype: float32/float64 stay; float16 -> float32; bool, integers and other
+  real inputs (lists, scalars) -> float64; complex/object/str/bytes -> TypeError.
+* the first array argument decides the dtype; the others are converted to it;
+* shapes must match exactly (no broadcasting) unless a function documents otherwise;
+* ``out=`` must be a writeable ndarray of the result's shape and dtype;
+* reductions are 'mean' | 'sum' | 'none'.
+"""
+import math
+import operator
+
+import numpy as np
+
+F32 = np.dtype(np.float32)
+F64 = np.dtype(np.float64)
+REDUCTIONS = ('mean', 'sum', 'none')
+_REDUCTION_CODE = {'none': 0, 'mean': 1, 'sum': 2}
+
+
+def _describe(a):
+    if isinstance(a, np.ndarray):
+        return f"array of dtype {a.dtype}"
+    return f"{type(a).__name__}"
+
+
+def computation_dtype(a, name):
+    """The dtype a kernel computes in when `a` is the first array argument."""
+    arr = a if isinstance(a, np.ndarray) else _asarray(a, name)
+    dt = arr.dtype
+    if dt.kind == 'f':
+        if dt.itemsize == 4:
+            return F32
+        if dt.itemsize == 8:
+            return F64
+        if dt.itemsize == 2:
+            return F32
+        return F64                       # longdouble: computed in float64
+    if dt.kind in 'biu':
+        return F64
+    raise TypeError(f"{name}: expected a real numeric array, got {_describe(arr)}"
+                    + (f" with dtype {dt}" if not isinstance(a, np.ndarray) else ""))
+
+
+def _asarray(a, name):
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError) as e:   # ragged lists and the like
+        raise TypeError(f"{name}: cannot be converted to an array ({e})") from None
+    if arr.dtype.kind not in 'biuf':
+        raise TypeError(f"{name}: expected a real numeric array, got dtype {arr.dtype} "
+                        f"(from {type(a).__name__})")
+    return arr
+
+
+def _contiguous(arr, dtype):
+    """C-contiguous, aligned, native-endian copy when needed (0-d stays 0-d)."""
+    return np.require(arr, dtype=dtype, requirements=('C', 'A'))
+
+
+def as_input(a, name='x'):
+    """The first array argument as a C-contiguous native array of its computation dtype."""
+    arr = _asarray(a, name)
+    return _contiguous(arr, computation_dtype(arr, name))
+
+
+def as_dtype(a, dtype, name):
+    """Any other float argument (target, weight, grad_output), converted to `dtype`."""
+    return _contiguous(_asarray(a, name), dtype)
+
+
+def as_like(a, ref, name, ref_name='input'):
+    """`a` converted to ref's dtype; its shape must equal ref's exactly."""
+    arr = as_dtype(a, ref.dtype, name)
+    if arr.shape != ref.shape:
+        raise ValueError(f"{name} must have the same shape as {ref_name}: "
+                         f"{name} has shape {arr.shape}, {ref_name} has shape {ref.shape}")
+    return arr
+
+
+def out_buffer(out, ref, name='out'):
+    """Check out= (writeable ndarray, ref's shape and dtype) and return an array the kernel
+    can write: `out` itself when it is C-contiguous, else a temporary copied back later."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != ref.dtype:
+        raise TypeError(f"{name} must have dtype {ref.dtype}, got {out.dtype}")
+    if out.shape != ref.shape:
+        raise ValueError(f"{name} must have shape {ref.shape}, got {out.shape}")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} is read-only")
+    if out.flags.c_contiguous and out.flags.aligned and out.dtype.isnative:
+        return out
+    return np.empty(ref.shape, ref.dtype)
+
+
+def overlaps(a, b):
+    return np.may_share_memory(a, b)
+
+
+def reduction_code(reduction, allowed=REDUCTIONS):
+    """0 none, 1 mean, 2 sum (3 batchmean where allowed)."""
+    if reduction in allowed and isinstance(reduction, str):
+        return _REDUCTION_CODE.get(reduction, 3)
+    raise ValueError(f"reduction must be one of {', '.join(map(repr, allowed))}; "
+                     f"got {reduction!r}")
+
+
+def normalize_axis(axis, ndim, name='axis'):
+    try:
+        ax = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(axis).__name__}") from None
+    if not -ndim <= ax < ndim:
+        raise ValueError(f"{name}={axis} is out of range for an array of {ndim} dimension"
+                         f"{'s' if ndim != 1 else ''}")
+    return ax % ndim
+
+
+def axis_split(shape, axis, name='axis'):
+    """(outer, C, inner) for a C-contiguous array of `shape` reduced along `axis`.
+    A 0-d array is one element along axis 0 (or -1)."""
+    if len(shape) == 0:
+        normalize_axis(axis, 1, name)
+        return 1, 1, 1
+    ax = normalize_axis(axis, len(shape), name)
+    return math.prod(shape[:ax]), shape[ax], math.prod(shape[ax + 1:])
+
+
+def prelu_weight(weight, x):
+    """PReLU weight: shape (1,) or (C,) with C = x.shape[1] (one channel when x.ndim < 2)."""
+    w = as_dtype(weight, x.dtype, 'weight')
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if w.ndim != 1 or w.shape[0] not in (1, channels):
+        raise ValueError(f"weight must have shape (1,) or ({channels},) (channels on axis 1 of "
+                         f"x, shape {x.shape}); got shape {w.shape}")
+    return w
+
+
+def prelu_split(shape, wsize):
+    """(outer, C, inner) for PReLU: C = wsize channels along axis 1, or one channel."""
+    if wsize == 1:
+        return 1, 1, math.prod(shape)
+    return shape[0], shape[1], math.prod(shape[2:])
+
+
+def zeros_f64(n):
+    return np.zeros(n, np.float64)
+
+
+def param(value, name, positive=False):
+    """A scalar float parameter (negative_slope, alpha, beta, ...)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}") from None
+    if positive and not v > 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return v
+
+
+def choice(value, name, allowed):
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; "
+                         f"got {value!r}")
+    return value
