@@ -20,7 +20,7 @@ import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ['_runtime', '_activations', '_losses', '_ctc', '_diagnostics']
+KERNELS = ['_runtime', '_activations', '_losses', '_xent', '_ctc', '_diagnostics']
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

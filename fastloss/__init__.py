@@ -11,13 +11,14 @@ from ._config import get_num_threads, set_num_threads, num_threads, show_config
 from . import activations as _activations
 from .activations import *  # noqa: F401,F403
 from .activations import ACTIVATIONS
+from . import losses as _losses
+from .losses import *  # noqa: F401,F403
+from .losses import LOSSES
 from . import reference
 
 _ACTIVATION_FUNCS = [n for n in dir(_activations)
                      if not n.startswith('_') and callable(getattr(_activations, n))
                      and getattr(_activations, n).__module__ == _activations.__name__]
 
-LOSSES = ()
-
 __all__ = (['ACTIVATIONS', 'LOSSES', 'reference', 'get_num_threads', 'set_num_threads',
-            'num_threads', 'show_config'] + _ACTIVATION_FUNCS)
+            'num_threads', 'show_config'] + _ACTIVATION_FUNCS + _losses.__all__[1:])

@@ -167,3 +167,44 @@ def choice(value, name, allowed):
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; "
                          f"got {value!r}")
     return value
+
+
+# ---- losses -----------------------------------------------------------------------------
+
+def as_class_indices(target, name='target'):
+    """Class-index targets: any integer dtype, returned as a C-contiguous int64 array.
+    Floats (or anything else) -> TypeError.  uint64 values >= 2**63 -> ValueError.
+    The range check against [0, C) is done inside the kernels, without an extra pass."""
+    arr = np.asarray(target)
+    if arr.dtype.kind not in 'iu':
+        raise TypeError(f"{name}: class indices must have an integer dtype, got {arr.dtype}"
+                        + (" (use probabilities of the input's shape for soft targets)"
+                           if arr.dtype.kind == 'f' else ""))
+    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+        pos = int(np.argmax(arr > np.iinfo(np.int64).max))
+        raise ValueError(f"{name}: class index {arr.flat[pos]} at position {pos} is out of range")
+    return np.require(arr, dtype=np.int64, requirements=('C', 'A'))
+
+
+def reduced(total, count, code, dtype):
+    """The value of a reduced loss from its float64 sum over `count` terms:
+    mean (code 1) -> total / count (nan when count == 0), sum (code 2) -> total;
+    returned as a NumPy scalar of the computation dtype."""
+    if code == 1:
+        return dtype.type(total / count if count else np.nan)
+    return dtype.type(total)
+
+
+def grad_scale(code, count, grad_output, dtype, shape):
+    """(scalar factor, per-element grad_output array or None) for a loss gradient:
+    mean -> grad_output / count, sum -> grad_output, none -> grad_output array of `shape`."""
+    if code == 0:
+        if grad_output is None:
+            return 1.0, None
+        g = as_dtype(grad_output, dtype, 'grad_output')
+        if g.shape != tuple(shape):
+            raise ValueError(f"grad_output must have the unreduced loss's shape {tuple(shape)} "
+                             f"for reduction='none', got {g.shape}")
+        return 1.0, g
+    g = 1.0 if grad_output is None else float(np.asarray(grad_output, dtype=np.float64).reshape(()))
+    return (g / count if count else np.nan) if code == 1 else g, None

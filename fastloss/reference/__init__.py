@@ -5,7 +5,7 @@ formulas and evaluated in long double (float64 where NumPy has nothing better), 
 result cast to the computation dtype.  The test-suite checks every kernel against it;
 users can check their own code against it too.  It is slow on purpose: clarity first.
 """
-from . import _activations
+from . import _activations, _losses, _class_losses, _ctc
 
 
 def _public(module):
@@ -14,7 +14,7 @@ def _public(module):
 
 
 __all__ = []
-for _m in (_activations,):
+for _m in (_activations, _losses, _class_losses, _ctc):
     __all__ += _public(_m)
     globals().update({n: getattr(_m, n) for n in _public(_m)})
 del _m
