@@ -49,7 +49,7 @@ static inline T FN(fl_leaky_relu_d)(T x, T p0, T p1) { return x > ZERO ? ONE : (
 /* elu(x; alpha=p0) = x (x > 0), alpha expm1(x) */
 static inline T FN(fl_elu)(T x, T p0, T p1)
 {
-    return x > ZERO ? x : p0 * FN(fl_expm1_neg)(FN(fl_min)(x, ZERO));
+    return x > ZERO ? x : p0 * FN(fl_expm1_neg)(x > ZERO ? ZERO : x);   /* NaN passes */
 }
 static inline T FN(fl_elu_d)(T x, T p0, T p1)
 {
@@ -62,6 +62,7 @@ static inline T FN(fl_elu_d)(T x, T p0, T p1)
 static inline T FN(fl_softplus)(T x, T p0, T p1)
 {
     T b = p0 * x, db = FN(fl_fma)(p0, x, -b);
+    db = b - b == ZERO ? db : ZERO;                   /* b = +-inf or NaN */
     T e = FN(fl_exp_neg)(-FN(fl_abs)(b));
     e = e + e * (b < ZERO ? db : -db);
     T r = (FN(fl_max)(b, ZERO) + FN(fl_log1p)(e)) / p0;
@@ -69,8 +70,12 @@ static inline T FN(fl_softplus)(T x, T p0, T p1)
 }
 static inline T FN(fl_softplus_d)(T x, T p0, T p1)
 {
-    T b = p0 * x;
-    return b > p1 ? ONE : FN(fl_sigmoid)(b, p0, p1);
+    T b = p0 * x, db = FN(fl_fma)(p0, x, -b);        /* sigma(b + db) = s + s (1 - s) db */
+    db = b - b == ZERO ? db : ZERO;
+    T e = FN(fl_exp_neg)(-FN(fl_abs)(b)), d = ONE + e;
+    T s = (b >= ZERO ? ONE : e) / d;
+    s = s + (e / (d * d)) * db;
+    return b > p1 ? ONE : s;
 }
 
 /* log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)); derivative sigmoid(-x) */
@@ -85,14 +90,55 @@ static inline T FN(fl_log_sigmoid_d)(T x, T p0, T p1)
 }
 
 /* silu(x) = x sigmoid(x); derivative sigmoid(x) + x sigma'(x) */
-static inline T FN(fl_silu)(T x, T p0, T p1) { return x * FN(fl_sigmoid)(x, p0, p1); }
+#include "fl_quad.h"
+#define FL_SILU_ROOT (-1.278464542761073795109359)
+#ifndef FL_ROOT_WINDOW
+#define FL_ROOT_WINDOW (1.0 / 256)
+#endif
+
+/* silu(x) = x sigma(x).  For x < 0 the factor e = exp(x) is applied last (x e / d computed as
+ * ((x p) / d) s2), so results in the subnormal range round once; -inf gives the limit -0. */
+static inline T FN(fl_silu)(T x, T p0, T p1)
+{
+    T s2, p = FN(fl_exp_neg_parts)(-FN(fl_abs)(x), &s2), d = ONE + p * s2;
+    T r = x >= ZERO ? x / d : ((x * p) / d) * s2;
+    return x < FN(fl_exp_min) ? -ZERO : r;
+}
+/* silu'(x) = sigma(x) + x sigma'(x) = sigma(x) (1 + x sigma(-x)) = e (d + x) / d^2 for x < 0.
+ * It has a zero at x0 = -1.27846..., where 1 + x/d cancels: float is evaluated in double,
+ * double in long double on [-1.7, -0.9] and in __float128 within 1/256 of x0. */
+#if FL_T_IS_FLOAT
 static inline T FN(fl_silu_d)(T x, T p0, T p1)
 {
-    T e = FN(fl_exp_neg)(-FN(fl_abs)(x)), d = ONE + e;
-    return (x >= ZERO ? ONE : e) / d + x * (e / (d * d));
+    double xd = x, s2, p = fl_exp_neg_parts_d(-fl_abs_d(xd), &s2), e = p * s2, d = 1.0 + e;
+    double r = xd >= 0.0 ? (1.0 + xd * e / d) / d : ((p * (d + xd)) / (d * d)) * s2;
+    return x == INFINITY ? ONE : (x < fl_exp_min_d ? ZERO : (T)r);
 }
+#else
+static inline T FN(fl_silu_d)(T x, T p0, T p1)
+{
+    if (fl_abs_d(x - FL_SILU_ROOT) < FL_ROOT_WINDOW) {
+        fl_quad xq = x, e = FL_QEXP(xq), d = 1 + e;
+        return (double)(e * (d + xq) / (d * d));
+    }
+    if (x >= -1.7 && x <= -0.9) {
+        long double xl = x, e = expl(xl), d = 1.0L + e;
+        return (double)(e * (d + xl) / (d * d));
+    }
+    /* x < 0: p (d + x) / d^2 * s2 with the roundings of d = 1 + e (dl), d + x (te) and d^2
+     * (ddl) carried along (error-free transformations), so only p and the last ops round */
+    T s2, p = FN(fl_exp_neg_parts)(-FN(fl_abs)(x), &s2), e = p * s2, d = ONE + e;
+    T dl = (ONE - d) + e;
+    T t = d + x, bb = t - d, te = (d - (t - bb)) + (x - bb);
+    T num = FN(fl_fma)(p, t, p * (te + dl));
+    T dd = d * d, ddl = FN(fl_fma)(d, d, -dd);
+    T r = x >= ZERO ? (ONE + x * e / d) / d
+                    : ((num / dd) * (ONE - (ddl + (T)2 * d * dl) / dd)) * s2;
+    return x == INFINITY ? ONE : (x < FN(fl_exp_min) ? ZERO : r);
+}
+#endif
 
-/* gelu(x) = x Phi(x) = x/2 erfc(-x/sqrt2) and the tanh approximation: see fl_gelu.h */
+/* gelu(x) = x Phi(x) = x/2 erfc(-x/sqrt2) and the tanh approximation: see fl_gelu_tmpl.h */
 #include "fl_gelu_tmpl.h"
 
 /* ---- block loops: y[i] = f(x[i]) and y[i] = g[i] f'(x[i]) (g may be NULL) ---------- */

@@ -15,6 +15,10 @@
 static inline float fl_fma_f(float a, float b, float c) { return fmaf(a, b, c); }
 static inline double fl_fma_d(double a, double b, double c) { return fma(a, b, c); }
 
+/* below these, fl_exp_neg's argument is clamped (the result is 0 in the dtype) */
+#define fl_exp_min_f (-150.0f)
+#define fl_exp_min_d (-1100.0)
+
 typedef void (*fl_block_fn)(const void *x, const void *g, void *y, Py_ssize_t n,
                             double p0, double p1);
 enum { FL_SOFTMAX = 0, FL_LOG_SOFTMAX = 1, FL_SOFTMAX_GRAD = 2, FL_LOG_SOFTMAX_GRAD = 3 };

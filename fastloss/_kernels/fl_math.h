@@ -10,8 +10,9 @@
  *                   x = k ln2 + r, |r| <= ln2/2, Taylor polynomial for e^r (float: deg 7,
  *                   truncation 5e-9; double: deg 13, truncation 4e-18), then 2^k applied
  *                   as two factors 2^(k/2) 2^(k-k/2) so results in the subnormal range
- *                   are rounded once and correctly.  x clamped below at -104 / -746
- *                   (result 0), NaN propagates.  Max error measured < 1 ULP.
+ *                   are rounded once and correctly.  x clamped below at -150 / -1100
+ *                   (result 0, but a*e^x via fl_exp_neg_parts stays right for |a| up to
+ *                   2^60), NaN propagates.  Max error measured < 1 ULP.
  *   fl_expm1_neg(x) e^x - 1 for x <= 0 as 2^k expm1(r) + (2^k - 1): no cancellation
  *                   near 0.  Error <= 1.5 ULP.
  *   fl_log1p(u)     log(1+u) for u >= -1 (fdlibm's scheme: m = 1+u = 2^k f, f in
@@ -43,10 +44,12 @@ static inline double fl_min_d(double a, double b) { return a < b ? a : b; }
 #define FL_LN2_HI_D 6.93147180369123816490e-01 /* fdlibm's split */
 #define FL_LN2_LO_D 1.90821492927058770002e-10
 
-/* 2^k for integer-valued kf in [-300, 0] (double) or [-160, 0] (float), as two factors. */
-static inline float fl_exp_neg_f(float x)
+/* fl_exp_neg_parts(x, &s2) returns e^x / s2 (a normal number) and the second scale factor
+ * s2, so that a*e^x can be formed as (a * parts) * s2 with one rounding into the subnormal
+ * range (silu, silu' ...).  fl_exp_neg(x) = parts * s2. */
+static inline float fl_exp_neg_parts_f(float x, float *s2)
 {
-    x = x < -104.0f ? -104.0f : x;                 /* e^-104 < min subnormal / 2 */
+    x = x < -150.0f ? -150.0f : x;
     float kf = x * 1.44269504088896341f + 12582912.0f;   /* round to nearest: 1.5*2^23 */
     kf -= 12582912.0f;
     float r = x - kf * FL_LN2_HI_F;
@@ -61,12 +64,14 @@ static inline float fl_exp_neg_f(float x)
     p = p * r + 1.0f;
     int32_t k = (int32_t)kf;
     int32_t k1 = k >> 1, k2 = k - k1;
-    return p * fl_bits2f((k1 + 127) << 23) * fl_bits2f((k2 + 127) << 23);
+    *s2 = fl_bits2f((k2 + 127) << 23);
+    return p * fl_bits2f((k1 + 127) << 23);
 }
+static inline float fl_exp_neg_f(float x) { float s2, p = fl_exp_neg_parts_f(x, &s2); return p * s2; }
 
-static inline double fl_exp_neg_d(double x)
+static inline double fl_exp_neg_parts_d(double x, double *s2)
 {
-    x = x < -746.0 ? -746.0 : x;
+    x = x < -1100.0 ? -1100.0 : x;
     double kf = x * 1.44269504088896338700 + 6755399441055744.0;  /* 1.5*2^52 */
     kf -= 6755399441055744.0;
     double r = x - kf * FL_LN2_HI_D;
@@ -87,8 +92,10 @@ static inline double fl_exp_neg_d(double x)
     p = p * r + 1.0;
     int64_t k = (int64_t)kf;
     int64_t k1 = k >> 1, k2 = k - k1;
-    return p * fl_bits2d((k1 + 1023) << 52) * fl_bits2d((k2 + 1023) << 52);
+    *s2 = fl_bits2d((k2 + 1023) << 52);
+    return p * fl_bits2d((k1 + 1023) << 52);
 }
+static inline double fl_exp_neg_d(double x) { double s2, p = fl_exp_neg_parts_d(x, &s2); return p * s2; }
 
 /* ---- e^x - 1, x <= 0 ---------------------------------------------------------------- */
 static inline float fl_expm1_neg_f(float x)

@@ -1,0 +1,46 @@
+/* fl_xent.h -- the C side of the cross-entropy family (_xent.pyx).
+ * Instantiates fl_xent_tmpl.h for float (_f) and double (_d); see that file for the formulas.
+ */
+#ifndef FL_XENT_H
+#define FL_XENT_H
+#include <Python.h>
+#include <stdint.h>
+#include "fl_math.h"
+#include "fl_simd.h"
+
+#define FL_CAT_(a, b) a##b
+#define FL_CAT(a, b) FL_CAT_(a, b)
+
+enum { FL_XENT = 0, FL_NLL = 1, FL_CCE = 2 };
+
+typedef struct {
+    const void *x;          /* IN  logits / log-probabilities / probabilities (outer, C, inner) */
+    const void *q;          /* IN  probability targets, like x (or NULL) */
+    const int64_t *t;       /* IN  class indices, one per line (or NULL) */
+    const void *w;          /* IN  class weights (C,) (or NULL) */
+    const void *g;          /* IN  per-line grad_output for reduction='none' (or NULL) */
+    const void *cw, *wl;    /* IN  per-class constants from fl_xent_coef (FL_XENT) */
+    void *gx;               /* OUT gradient, like x (or NULL) */
+    void *loss;             /* OUT per-line loss for reduction='none' (or NULL) */
+    double *part;           /* OUT per-block sums of the line losses (or NULL) */
+    Py_ssize_t C, inner, lines, block;
+    int64_t ignore;         /* ignore_index */
+    double p;               /* label_smoothing (FL_XENT) or eps (FL_CCE) */
+    double W;               /* sum of the class weights (C without weights) */
+    double scale;           /* gradient factor for mean/sum */
+    int kind;               /* FL_XENT, FL_NLL, FL_CCE */
+} fl_xent_args;
+
+#define T float
+#define S _f
+#include "fl_xent_tmpl.h"
+#undef T
+#undef S
+
+#define T double
+#define S _d
+#include "fl_xent_tmpl.h"
+#undef T
+#undef S
+
+#endif
