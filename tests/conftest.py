@@ -47,3 +47,27 @@ def assert_close(got, ref, dtype, ulps=None, rtol=None, atol=0.0, what=''):
     err = ulp_error(got, ref, dtype)
     worst = float(err.max()) if err.size else 0.0
     assert worst <= (4 if ulps is None else ulps), f"{what}: worst error {worst:.2f} ulp"
+
+
+# ---- accuracy report: tests record the worst ulp error per function; printed at the end ---
+ULP_REPORT = {}
+
+
+def record_ulp(name, dtype, err, x):
+    """Remember the worst ulp error of `name` in `dtype` (err and x arrays, same shape)."""
+    err = np.asarray(err, dtype=np.float64).ravel()
+    if not err.size:
+        return
+    i = int(np.argmax(err))
+    key = (name, np.dtype(dtype).name)
+    if key not in ULP_REPORT or err[i] > ULP_REPORT[key][0]:
+        ULP_REPORT[key] = (float(err[i]), np.asarray(x).ravel()[i])
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not ULP_REPORT:
+        return
+    tr = terminalreporter
+    tr.section('worst ulp error per function (dense grid + tails)')
+    for (name, dt), (err, x) in sorted(ULP_REPORT.items()):
+        tr.write_line(f"{name:34s} {dt:8s} {err:6.2f} ulp  at x = {x!r}")

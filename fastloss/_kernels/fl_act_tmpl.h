@@ -16,10 +16,15 @@ static inline T FN(fl_sigmoid)(T x, T p0, T p1)
     T e = FN(fl_exp_neg)(-FN(fl_abs)(x)), d = ONE + e;
     return (x >= ZERO ? ONE : e) / d;
 }
+/* e / d^2 with the rounding of d = 1 + e (dl, exact by Fast2Sum) corrected to first order */
+static inline T FN(fl_e_over_d2)(T e)
+{
+    T d = ONE + e, dl = (ONE - d) + e;
+    return e / (d * d) * (ONE - (T)2 * dl / d);
+}
 static inline T FN(fl_sigmoid_d)(T x, T p0, T p1)
 {
-    T e = FN(fl_exp_neg)(-FN(fl_abs)(x)), d = ONE + e;
-    return e / (d * d);
+    return FN(fl_e_over_d2)(FN(fl_exp_neg)(-FN(fl_abs)(x)));
 }
 
 /* tanh(x) = sign(x) * -expm1(-2|x|) / (2 + expm1(-2|x|)) */
@@ -31,8 +36,7 @@ static inline T FN(fl_tanh)(T x, T p0, T p1)
 }
 static inline T FN(fl_tanh_d)(T x, T p0, T p1)
 {
-    T e = FN(fl_exp_neg)((T)-2 * FN(fl_abs)(x)), d = ONE + e;
-    return (T)4 * e / (d * d);
+    return (T)4 * FN(fl_e_over_d2)(FN(fl_exp_neg)((T)-2 * FN(fl_abs)(x)));
 }
 
 static inline T FN(fl_identity)(T x, T p0, T p1) { return x; }

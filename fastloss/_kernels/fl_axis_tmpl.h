@@ -7,10 +7,23 @@
  *     softmax_k      = e_k / sum
  *     log_softmax_k  = d_k - log1p(cnt - 1 + s1)     (the dominant class keeps its digits)
  *     softmax_grad_k = y_k (g_k - sum_j g_j y_j),  log_softmax_grad_k = g_k - y_k sum_j g_j
+ * d_k is rounded, and exp multiplies that rounding by |d_k|: the exact residual of the
+ * subtraction (TwoDiff) is carried as exp(d) (1 + d_lo).
  * A row of all -inf (no limit exists) gives NaN, as does a NaN anywhere in the row.
  * A "line" is one (outer, inner) position; the kernels process lines [l0, l1).
  */
 #define FL_AXIS_CHUNK 64
+
+/* exp(x - m) for x <= m, with the rounding of x - m corrected; x == m (also both +inf) -> 1 */
+static inline T FN(fl_exp_diff)(T x, T m, T *d_out)
+{
+    T d = x - m, bb = d - x, lo = (x - (d - bb)) - (m + bb);
+    d = x == m ? ZERO : d;
+    lo = (x == m || lo != lo) ? ZERO : lo;
+    *d_out = d;
+    T e = FN(fl_exp_neg)(d);
+    return e + e * lo;
+}
 
 FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *yv,
                                           Py_ssize_t C, Py_ssize_t l0, Py_ssize_t l1, int mode)
@@ -23,8 +36,7 @@ FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *
         for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
         double s1 = 0.0, cnt = 0.0;
         for (Py_ssize_t k = 0; k < C; k++) {
-            T d = x[k] == m ? ZERO : x[k] - m;
-            T e = FN(fl_exp_neg)(d);
+            T d, e = FN(fl_exp_diff)(x[k], m, &d);
             s1 += d == ZERO ? 0.0 : (double)e;
             cnt += d == ZERO ? 1.0 : 0.0;
             if (mode != FL_LOG_SOFTMAX) y[k] = e;
@@ -33,7 +45,7 @@ FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *
         if (mode == FL_LOG_SOFTMAX) {
             double L = m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1);
             for (Py_ssize_t k = 0; k < C; k++)
-                y[k] = (T)((double)(x[k] == m ? ZERO : x[k] - m) - L);
+                y[k] = (T)(x[k] == m ? -L : ((double)x[k] - (double)m) - L);
             continue;
         }
         for (Py_ssize_t k = 0; k < C; k++) y[k] = (T)((double)y[k] / sum);
@@ -71,9 +83,7 @@ FL_CLONES static void FN(fl_softmax_strided)(const void *xv, const void *gv, voi
             for (Py_ssize_t j = 0; j < w; j++) { T v = x[k * inner + j]; m[j] = v > m[j] ? v : m[j]; }
         for (Py_ssize_t k = 0; k < C; k++)
             for (Py_ssize_t j = 0; j < w; j++) {
-                T v = x[k * inner + j];
-                T d = v == m[j] ? ZERO : v - m[j];
-                T e = FN(fl_exp_neg)(d);
+                T d, e = FN(fl_exp_diff)(x[k * inner + j], m[j], &d);
                 s1[j] += d == ZERO ? 0.0 : (double)e;
                 cnt[j] += d == ZERO ? 1.0 : 0.0;
                 if (mode != FL_LOG_SOFTMAX) y[k * inner + j] = e;
@@ -84,7 +94,7 @@ FL_CLONES static void FN(fl_softmax_strided)(const void *xv, const void *gv, voi
             for (Py_ssize_t k = 0; k < C; k++)
                 for (Py_ssize_t j = 0; j < w; j++) {
                     T v = x[k * inner + j];
-                    y[k * inner + j] = (T)((double)(v == m[j] ? ZERO : v - m[j]) - acc[j]);
+                    y[k * inner + j] = (T)(v == m[j] ? -acc[j] : ((double)v - (double)m[j]) - acc[j]);
                 }
         } else {
             for (Py_ssize_t j = 0; j < w; j++) s1[j] = m[j] == -INFINITY ? NAN : cnt[j] + s1[j];

@@ -146,9 +146,10 @@ def silu_grad(x, grad_output=None):
         return result(grad_times(d, grad_output, dt, x.shape), dt)
 
 
+_PI = L('3.14159265358979323846264338327950288')    # np.pi is only a double
 _RS2 = 1 / np.sqrt(L(2))
-_RS2PI = 1 / np.sqrt(2 * L(np.pi))
-_C1 = 2 * np.sqrt(2 / L(np.pi))
+_RS2PI = 1 / np.sqrt(2 * _PI)
+_C1 = 2 * np.sqrt(2 / _PI)
 _C3 = _C1 * L('0.044715')
 
 
@@ -159,7 +160,7 @@ def _erfc(z):
     dz = z - zd
     base = np.frompyfunc(math.erfc, 1, 1)(zd).astype(L)
     with np.errstate(**_ERRS):
-        corr = 2 / np.sqrt(L(np.pi)) * np.exp(-zd.astype(L) ** 2) * dz
+        corr = 2 / np.sqrt(_PI) * np.exp(-zd.astype(L) ** 2) * dz
     return np.where(np.isfinite(z), base - np.where(np.isfinite(corr), corr, 0), base)
 
 
