@@ -12,6 +12,7 @@
 #define FL_CAT(a, b) FL_CAT_(a, b)
 
 enum { FL_XENT = 0, FL_NLL = 1, FL_CCE = 2 };
+#define FL_XENT_PAD 16      /* rows of at most 16 classes are padded to 16 */
 
 typedef struct {
     const void *x;          /* IN  logits / log-probabilities / probabilities (outer, C, inner) */

@@ -30,9 +30,8 @@
  * for a given build and CPU, independent of the thread count). */
 static inline __attribute__((always_inline)) double
 FN(fl_xent_line)(const fl_xent_args *a, Py_ssize_t l, const T *x, const T *q, T *gx,
-                 Py_ssize_t st)
+                 Py_ssize_t st, Py_ssize_t C)
 {
-    const Py_ssize_t C = a->C;
     const T *w = (const T *)a->w;
     const double s = a->g ? (double)((const T *)a->g)[l] : a->scale;
     const T sT = (T)s;
@@ -71,7 +70,7 @@ FN(fl_xent_line)(const fl_xent_args *a, Py_ssize_t l, const T *x, const T *q, T 
     /* FL_XENT; c_k = wl_k q_k + cw_k (probabilities) or cw_k (+ nt at k == t) */
     const T *cw = (const T *)a->cw, *wl = (const T *)a->wl;
     const int smooth = a->p != 0.0;
-    const double lsC = a->p / (double)C, nt = (1.0 - a->p) * wt;
+    const double lsC = a->p / (double)a->C, nt = (1.0 - a->p) * wt;
     T m = -INFINITY;
     #pragma omp simd reduction(max:m)
     for (Py_ssize_t k = 0; k < C; k++) m = x[k * st] > m ? x[k * st] : m;
@@ -136,13 +135,14 @@ FN(fl_xent_line)(const fl_xent_args *a, Py_ssize_t l, const T *x, const T *q, T 
     return loss;
 }
 
-/* per-class constants of FL_XENT: cw_k = ls/C w_k, wl_k = (1 - ls) w_k (w = 1 if NULL) */
+/* per-class constants of FL_XENT: cw_k = ls/C w_k, wl_k = (1 - ls) w_k (w = 1 if NULL),
+ * zero-padded to FL_XENT_PAD classes */
 static void FN(fl_xent_coef)(const void *wv, Py_ssize_t C, double ls, void *cwv, void *wlv)
 {
     const T *w = (const T *)wv;
     T *cw = (T *)cwv, *wl = (T *)wlv;
-    for (Py_ssize_t k = 0; k < C; k++) {
-        T wk = w ? w[k] : ONE;
+    for (Py_ssize_t k = 0; k < (C > FL_XENT_PAD ? C : FL_XENT_PAD); k++) {
+        T wk = k >= C ? ZERO : (w ? w[k] : ONE);
         cw[k] = (T)(ls / (double)C) * wk;
         wl[k] = (T)(1.0 - ls) * wk;
     }
@@ -161,8 +161,23 @@ FL_CLONES static void FN(fl_xent_blocks)(const fl_xent_args *a, Py_ssize_t b0, P
             Py_ssize_t o = l / inner, off = o * C * inner + (l - o * inner);
             const T *q = Q ? Q + off : NULL;
             T *gx = GX ? GX + off : NULL;
-            double v = inner == 1 ? FN(fl_xent_line)(a, l, X + off, q, gx, 1)
-                                  : FN(fl_xent_line)(a, l, X + off, q, gx, inner);
+            double v;
+            if (inner == 1 && C <= FL_XENT_PAD && a->kind != FL_NLL) {
+                /* short rows: padded to a constant length so that the loops vectorize
+                 * (padding: logit -inf, probability 1/2, target mass 0, weight 0) */
+                T xb[FL_XENT_PAD], qb[FL_XENT_PAD], gb[FL_XENT_PAD];
+                const T pad = a->kind == FL_CCE ? (T)0.5 : -INFINITY;
+                for (Py_ssize_t k = 0; k < FL_XENT_PAD; k++) {
+                    xb[k] = k < C ? X[off + k] : pad;
+                    qb[k] = k < C && q ? q[k] : ZERO;
+                }
+                v = FN(fl_xent_line)(a, l, xb, q ? qb : NULL, gx ? gb : NULL, 1, FL_XENT_PAD);
+                if (gx) for (Py_ssize_t k = 0; k < C; k++) gx[k] = gb[k];
+            } else if (inner == 1) {
+                v = FN(fl_xent_line)(a, l, X + off, q, gx, 1, C);
+            } else {
+                v = FN(fl_xent_line)(a, l, X + off, q, gx, inner, C);
+            }
             if (loss) loss[l] = (T)v;
             acc += v;
         }

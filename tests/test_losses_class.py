@@ -1,0 +1,392 @@
+"""cross_entropy, nll_loss, categorical_cross_entropy: values and gradients against PyTorch
+(float64 autograd), fastloss.reference and finite differences; ignore_index, weights,
+label smoothing, probability targets, integer target dtypes, bad input, extreme logits,
+thread-count independence, out=."""
+import numpy as np
+import pytest
+
+import fastloss as fl
+import fastloss.reference as R
+from conftest import assert_close
+
+REDUCTIONS = ('mean', 'sum', 'none')
+SHAPES = {'1d': (5,), '2d': (6, 5), 'nd': (4, 5, 3, 2)}
+C = 5
+IGNORES = {'absent': (-100, None), 'minus100': (-100, -100), 'in_range': (1, 1),
+           'out255': (255, 255)}
+
+
+def _tol(dtype):
+    return dict(rtol=2e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-11, atol=1e-13)
+
+
+def _index_target(rng, shape, ignore_value):
+    tshape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    t = rng.integers(0, C, tshape)
+    if ignore_value is not None:
+        t = np.asarray(t)
+        t.reshape(-1)[::3] = ignore_value
+    return np.asarray(t)
+
+
+def _prob_target(rng, shape, dtype):
+    q = rng.random(shape) ** 2
+    return (q / q.sum(axis=0 if len(shape) == 1 else 1, keepdims=True)).astype(dtype)
+
+
+def _torch_value_and_grad(torch, fn, x, args, kwargs, reduction, go):
+    xt = torch.tensor(x.astype(np.float64), requires_grad=True)
+    loss = fn(xt, *args, reduction=reduction, **kwargs)
+    loss.backward(torch.tensor(np.asarray(go, np.float64)) if reduction == 'none'
+                  else torch.tensor(float(go)))
+    return loss.detach().numpy(), xt.grad.numpy()
+
+
+def _grad_output(rng, reduction, shape):
+    if reduction != 'none':
+        return 1.7
+    rshape = shape[:1] + shape[2:] if len(shape) > 1 else ()
+    return rng.normal(size=rshape)
+
+
+@pytest.mark.parametrize('shape', SHAPES, ids=list(SHAPES))
+@pytest.mark.parametrize('ignore', IGNORES, ids=list(IGNORES))
+@pytest.mark.parametrize('soft', [False, True], ids=['index', 'prob'])
+def test_cross_entropy_matrix(torch, dtype, shape, ignore, soft):
+    F = torch.nn.functional
+    shape = SHAPES[shape]
+    ignore_index, ignore_value = IGNORES[ignore]
+    rng = np.random.default_rng(len(shape) * 10 + len(ignore))
+    x = (rng.normal(size=shape) * 3).astype(dtype)
+    target = _prob_target(rng, shape, dtype) if soft else _index_target(rng, shape, ignore_value)
+    tt = torch.tensor(target.astype(np.float64) if soft else target)
+    tol = _tol(dtype)
+    for weight in (None, rng.random(C).astype(dtype) + 0.5):
+        wt = None if weight is None else torch.tensor(weight.astype(np.float64))
+        for ls in (0.0, 0.1):
+            kw = dict(weight=weight, ignore_index=ignore_index, label_smoothing=ls)
+            if soft and ignore_index >= 0:
+                with pytest.raises(ValueError, match='ignore_index'):
+                    fl.cross_entropy(x, target, **kw)
+                continue
+            for red in REDUCTIONS:
+                go = _grad_output(rng, red, shape)
+                what = f"{shape} weight={weight is not None} ls={ls} {red}"
+                ref_v, ref_g = _torch_value_and_grad(
+                    torch, F.cross_entropy, x, (tt,),
+                    dict(weight=wt, ignore_index=ignore_index, label_smoothing=ls), red, go)
+                v = fl.cross_entropy(x, target, **kw, reduction=red)
+                g = fl.cross_entropy_grad(x, target, **kw, reduction=red, grad_output=go)
+                v2, g2 = fl.cross_entropy_value_and_grad(x, target, **kw, reduction=red,
+                                                         grad_output=go)
+                assert np.asarray(v).dtype == dtype and g.dtype == dtype and g.shape == shape
+                if red != 'none':
+                    assert type(v) is dtype.type
+                assert_close(v, ref_v, dtype, **tol, what='value vs torch ' + what)
+                assert_close(g, ref_g, dtype, **tol, what='grad vs torch ' + what)
+                np.testing.assert_array_equal(v2, v)
+                np.testing.assert_array_equal(g2, g)
+                rv, rg = R.cross_entropy_value_and_grad(x, target, **kw, reduction=red,
+                                                        grad_output=go)
+                assert_close(v, rv, dtype, **tol, what='value vs reference ' + what)
+                assert_close(g, rg, dtype, **tol, what='grad vs reference ' + what)
+
+
+@pytest.mark.parametrize('shape', SHAPES, ids=list(SHAPES))
+@pytest.mark.parametrize('ignore', IGNORES, ids=list(IGNORES))
+def test_nll_loss_matrix(torch, dtype, shape, ignore):
+    F = torch.nn.functional
+    shape = SHAPES[shape]
+    ignore_index, ignore_value = IGNORES[ignore]
+    rng = np.random.default_rng(len(shape) + len(ignore))
+    x = fl.log_softmax(rng.normal(size=shape).astype(dtype), axis=0 if len(shape) == 1 else 1)
+    target = _index_target(rng, shape, ignore_value)
+    tt = torch.tensor(target)
+    tol = _tol(dtype)
+    for weight in (None, rng.random(C).astype(dtype) + 0.5):
+        wt = None if weight is None else torch.tensor(weight.astype(np.float64))
+        kw = dict(weight=weight, ignore_index=ignore_index)
+        for red in REDUCTIONS:
+            go = _grad_output(rng, red, shape)
+            what = f"{shape} weight={weight is not None} {red}"
+            ref_v, ref_g = _torch_value_and_grad(torch, F.nll_loss, x, (tt,),
+                                                 dict(weight=wt, ignore_index=ignore_index),
+                                                 red, go)
+            v = fl.nll_loss(x, target, **kw, reduction=red)
+            g = fl.nll_loss_grad(x, target, **kw, reduction=red, grad_output=go)
+            v2, g2 = fl.nll_loss_value_and_grad(x, target, **kw, reduction=red, grad_output=go)
+            assert_close(v, ref_v, dtype, **tol, what='value vs torch ' + what)
+            assert_close(g, ref_g, dtype, **tol, what='grad vs torch ' + what)
+            np.testing.assert_array_equal(v2, v)
+            np.testing.assert_array_equal(g2, g)
+            rv, rg = R.nll_loss_value_and_grad(x, target, **kw, reduction=red, grad_output=go)
+            assert_close(v, rv, dtype, **tol, what='value vs reference ' + what)
+            assert_close(g, rg, dtype, **tol, what='grad vs reference ' + what)
+
+
+@pytest.mark.parametrize('axis', [-1, 0, 1])
+@pytest.mark.parametrize('red', REDUCTIONS)
+def test_categorical_cross_entropy(dtype, axis, red):
+    rng = np.random.default_rng(3)
+    shape = (6, 5)
+    y = _prob_target(rng, shape, dtype)
+    y[0, 0], y[1, 1] = 0, 1                         # clipped: no gradient there
+    t = _prob_target(rng, shape, dtype)
+    go = 1.3 if red != 'none' else rng.normal(size=shape[:axis % 2] + shape[axis % 2 + 1:])
+    v, g = fl.categorical_cross_entropy_value_and_grad(y, t, axis=axis, reduction=red,
+                                                       grad_output=go)
+    lo, hi = dtype.type(1e-7), dtype.type(1) - dtype.type(1e-7)
+    y64 = y.astype(np.float64)
+    per = -(t * np.log(np.clip(y64, lo, hi))).sum(axis=axis)
+    ref = per.mean() if red == 'mean' else per.sum() if red == 'sum' else per
+    tol = _tol(dtype)
+    assert_close(v, ref, dtype, **tol, what='value')
+    rv, rg = R.categorical_cross_entropy_value_and_grad(y, t, axis=axis, reduction=red,
+                                                        grad_output=go)
+    assert_close(v, rv, dtype, **tol, what='value vs reference')
+    assert_close(g, rg, dtype, **tol, what='grad vs reference')
+    assert g[0, 0] == 0 and g[1, 1] == 0
+    np.testing.assert_array_equal(fl.categorical_cross_entropy(y, t, axis=axis, reduction=red), v)
+    np.testing.assert_array_equal(
+        fl.categorical_cross_entropy_grad(y, t, axis=axis, reduction=red, grad_output=go), g)
+
+
+def test_categorical_cross_entropy_seed():
+    t = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0], float)
+    y = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
+    assert abs(fl.categorical_cross_entropy(y, t) - 0.5108) < 1e-4
+    assert abs(fl.categorical_cross_entropy(y, t) + np.log(0.6)) < 1e-15
+    assert abs(fl.categorical_cross_entropy(y.astype(np.float32), t) + np.log(0.6)) < 1e-6
+
+
+def _fd(f, x, h=1e-5):
+    g = np.zeros_like(x)
+    for i in range(x.size):
+        xp, xm = x.copy(), x.copy()
+        xp.flat[i] += h
+        xm.flat[i] -= h
+        g.flat[i] = (f(xp) - f(xm)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize('red', ['mean', 'sum'])
+def test_gradients_finite_differences(red):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(3, 4, 2))
+    t = np.array([[0, 3], [-100, 1], [2, 2]])
+    w = rng.random(4) + 0.5
+    q = _prob_target(rng, x.shape, np.float64)
+    cases = [
+        (lambda z: fl.cross_entropy(z, t, weight=w, label_smoothing=0.2, reduction=red),
+         fl.cross_entropy_grad(x, t, weight=w, label_smoothing=0.2, reduction=red)),
+        (lambda z: fl.cross_entropy(z, q, weight=w, label_smoothing=0.1, reduction=red),
+         fl.cross_entropy_grad(x, q, weight=w, label_smoothing=0.1, reduction=red)),
+        (lambda z: fl.nll_loss(z, t, weight=w, reduction=red),
+         fl.nll_loss_grad(x, t, weight=w, reduction=red)),
+    ]
+    y = _prob_target(rng, x.shape, np.float64)
+    cases.append((lambda z: fl.categorical_cross_entropy(z, q, axis=1, reduction=red),
+                  fl.categorical_cross_entropy_grad(y, q, axis=1, reduction=red)))
+    for i, (f, g) in enumerate(cases):
+        np.testing.assert_allclose(g, _fd(f, y if i == 3 else x), rtol=1e-6, atol=1e-8,
+                                   err_msg=f"case {i}")
+
+
+def test_all_ignored_and_empty(dtype):
+    x = np.ones((3, 4), dtype)
+    t = np.full(3, -100)
+    for f in (fl.cross_entropy, fl.nll_loss):
+        assert np.isnan(f(x, t)) and f(x, t, reduction='sum') == 0
+        v, g = getattr(fl, f.__name__ + '_value_and_grad')(x, t)
+        assert np.isnan(v) and not g.any()
+        np.testing.assert_array_equal(f(x, t, reduction='none'), np.zeros(3, dtype))
+    assert np.isnan(fl.cross_entropy(x, t, label_smoothing=0.1))
+    e = np.empty((0, 4), dtype)
+    te = np.empty(0, np.int64)
+    assert np.isnan(fl.cross_entropy(e, te)) and fl.cross_entropy(e, te, reduction='sum') == 0
+    assert fl.cross_entropy(e, te, reduction='none').shape == (0,)
+    assert fl.cross_entropy_grad(e, te).shape == (0, 4)
+    assert np.isnan(fl.categorical_cross_entropy(e, e))
+
+
+@pytest.mark.parametrize('tdtype', [np.int8, np.uint8, np.int16, np.int32, np.uint32,
+                                    np.uint64, np.int64])
+def test_target_dtypes_and_layouts(tdtype):
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(8, 5))
+    t64 = rng.integers(0, 5, 8)
+    ref = fl.cross_entropy_value_and_grad(x, t64, reduction='none')
+    t = t64.astype(tdtype)
+    for tv in (t, t[::-1].copy()[::-1], t.astype(t.dtype.newbyteorder())):
+        v, g = fl.cross_entropy_value_and_grad(x, tv, reduction='none')
+        np.testing.assert_array_equal(v, ref[0])
+        np.testing.assert_array_equal(g, ref[1])
+    big = np.zeros((16, 5))
+    big[::2] = x
+    np.testing.assert_array_equal(fl.cross_entropy(big[::2], t, reduction='none'), ref[0])
+    np.testing.assert_array_equal(fl.cross_entropy(np.asfortranarray(x), t, reduction='none'),
+                                  ref[0])
+    xr = x.copy()
+    xr.flags.writeable = False
+    np.testing.assert_array_equal(fl.cross_entropy(xr, t, reduction='none'), ref[0])
+    np.testing.assert_array_equal(fl.cross_entropy(x.tolist(), t.tolist(), reduction='none'),
+                                  ref[0])
+
+
+@pytest.mark.parametrize('bad', [5, -1, 2 ** 40])
+@pytest.mark.parametrize('f', ['cross_entropy', 'nll_loss'])
+def test_bad_index(bad, f):
+    x = np.zeros((4, 5))
+    t = np.array([0, 1, bad, 2])
+    for form in ('', '_grad', '_value_and_grad'):
+        with pytest.raises(ValueError, match=rf"class index {bad} at position 2"):
+            getattr(fl, f + form)(x, t)
+    out = np.full((4, 5), 7.0)
+    with pytest.raises(ValueError):
+        getattr(fl, f + '_grad')(x, t, out=out)
+    assert (out == 7).all()                          # nothing written on error
+    with pytest.raises(ValueError, match="position 5"):
+        fl.cross_entropy(np.zeros((2, 5, 3)), np.array([[0, 1, 2], [3, 4, 9]]))
+    with pytest.raises(ValueError, match="position 1"):
+        fl.cross_entropy(x, np.array([0, 2 ** 63 + 5, 0, 0], np.uint64))
+
+
+def test_bad_arguments():
+    x = np.zeros((4, 5))
+    t = np.zeros(4, np.int64)
+    with pytest.raises(TypeError, match='integer'):
+        fl.cross_entropy(x, np.zeros(4))
+    with pytest.raises(TypeError, match='integer'):
+        fl.nll_loss(x, np.zeros(4, np.float32))
+    with pytest.raises(TypeError):
+        fl.cross_entropy(x, np.zeros((4, 5), np.int64))
+    with pytest.raises(ValueError, match=r"\(4, 1\)"):
+        fl.cross_entropy(x, np.zeros((4, 1), np.int64))
+    with pytest.raises(ValueError, match='reduction'):
+        fl.cross_entropy(x, t, reduction='avg')
+    with pytest.raises(ValueError, match='weight'):
+        fl.cross_entropy(x, t, weight=np.ones(4))
+    with pytest.raises(ValueError, match='label_smoothing'):
+        fl.cross_entropy(x, t, label_smoothing=1.5)
+    with pytest.raises(TypeError):
+        fl.cross_entropy(x.astype(complex), t)
+    with pytest.raises(ValueError):
+        fl.cross_entropy(x, t, axis=2)
+    with pytest.raises(ValueError, match='target'):
+        fl.categorical_cross_entropy(x, np.zeros((4, 4)))
+    with pytest.raises(ValueError, match='grad_output'):
+        fl.cross_entropy_grad(x, t, reduction='none', grad_output=np.ones(3))
+    with pytest.raises(ValueError):
+        fl.cross_entropy_grad(x, t, out=np.zeros((4, 4)))
+    with pytest.raises(TypeError):
+        fl.cross_entropy_grad(x, t, out=np.zeros((4, 5), np.float32))
+
+
+def test_extreme_logits(dtype):
+    x = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4], [0.0, -np.inf, 2.0],
+                  [-np.inf, 3.0, -np.inf]], dtype)
+    t = np.array([1, 2, 0, 1])
+    with np.errstate(all='raise'):
+        v, g = fl.cross_entropy_value_and_grad(x, t, reduction='none')
+    rv, rg = R.cross_entropy_value_and_grad(x, t, reduction='none')
+    assert np.isfinite(v).all() and np.isfinite(g).all()
+    assert_close(v, rv, dtype, rtol=1e-6, what='value')
+    assert_close(g, rg, dtype, rtol=1e-6, atol=1e-7, what='grad')
+    assert v[0] == dtype.type(2e4) and abs(v[1] - np.log(2)) < 1e-6 and v[3] == 0
+    assert g[2, 1] == 0 and g[3, 0] == 0 and g[3, 1] == 0
+    # smoothing puts mass on the masked class: the loss is +inf (its true value)
+    assert np.isinf(fl.cross_entropy(x[2:3], t[2:3], label_smoothing=0.1))
+    # one +inf logit: the limit; NaN propagates; a row of -inf has no limit
+    xi = np.array([[np.inf, 0.0, 1.0], [np.inf, 0.0, 1.0], [np.nan, 0.0, 1.0],
+                   [-np.inf, -np.inf, -np.inf]], dtype)
+    v, g = fl.cross_entropy_value_and_grad(xi, np.array([0, 1, 1, 0]), reduction='none')
+    assert v[0] == 0 and v[1] == np.inf and np.isnan(v[2]) and np.isnan(v[3])
+    np.testing.assert_array_equal(g[0], [0, 0, 0])
+    assert np.isnan(g[2]).all()
+    # probability targets: 0 * log 0 = 0 for a masked class
+    q = np.array([[0.5, 0.0, 0.5]], dtype)
+    assert np.isfinite(fl.cross_entropy(x[2:3], q))
+
+
+def test_thread_count_bitwise():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(300_000, 10)).astype(np.float32)
+    t = rng.integers(0, 10, 300_000)
+    t[::7] = -100
+    w = rng.random(10).astype(np.float32)
+    results = []
+    for n in (1, 2, 3):
+        with fl.num_threads(n):
+            results.append((fl.cross_entropy(x, t, weight=w, label_smoothing=0.1),
+                            fl.cross_entropy(x, t, reduction='sum'),
+                            fl.cross_entropy_value_and_grad(x, t),
+                            fl.categorical_cross_entropy(fl.softmax(x), fl.softmax(x * 2))))
+    for r in results[1:]:
+        assert r[0].tobytes() == results[0][0].tobytes()
+        assert r[1].tobytes() == results[0][1].tobytes()
+        assert r[2][0].tobytes() == results[0][2][0].tobytes()
+        np.testing.assert_array_equal(r[2][1], results[0][2][1])
+        assert r[3].tobytes() == results[0][3].tobytes()
+    ref = R.cross_entropy(x[:20000], t[:20000], reduction='sum')
+    assert_close(fl.cross_entropy(x[:20000], t[:20000], reduction='sum'), ref, np.float32,
+                 ulps=1, what='float32 sum')
+
+
+def test_out(dtype):
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(6, 5)).astype(dtype)
+    t = rng.integers(0, 5, 6)
+    ref = fl.cross_entropy_grad(x, t)
+    out = np.empty_like(x)
+    assert fl.cross_entropy_grad(x, t, out=out) is out
+    np.testing.assert_array_equal(out, ref)
+    v, g = fl.cross_entropy_value_and_grad(x, t, out=out)
+    assert g is out and v == fl.cross_entropy(x, t)
+    outf = np.empty((5, 6), dtype).T                # non-contiguous out
+    assert fl.cross_entropy_grad(x, t, out=outf) is outf
+    np.testing.assert_array_equal(outf, ref)
+    xi = x.copy()                                   # in place
+    fl.cross_entropy_grad(xi, t, label_smoothing=0.1, out=xi)
+    np.testing.assert_array_equal(xi, fl.cross_entropy_grad(x, t, label_smoothing=0.1))
+    q = _prob_target(rng, x.shape, dtype)
+    qi = q.copy()                                   # out aliasing the target
+    fl.cross_entropy_grad(x, qi, out=qi)
+    np.testing.assert_array_equal(qi, fl.cross_entropy_grad(x, q))
+    y = q.copy()
+    fl.categorical_cross_entropy_grad(y, q, out=y)
+    np.testing.assert_array_equal(y, fl.categorical_cross_entropy_grad(q, q))
+    xn = x.copy()
+    fl.nll_loss_grad(xn, t, out=xn)
+    np.testing.assert_array_equal(xn, fl.nll_loss_grad(x, t))
+
+
+def test_names():
+    for name in fl.LOSSES[:0] + ('cross_entropy', 'nll_loss', 'categorical_cross_entropy'):
+        assert name in fl.LOSSES
+        for form in ('', '_grad', '_value_and_grad'):
+            assert callable(getattr(fl, name + form)) and callable(getattr(R, name + form))
+
+
+@pytest.mark.parametrize('C_', [1, 16, 17, 40])
+def test_row_lengths(torch, dtype, C_):
+    """Rows of <= 16 classes take the padded path, longer rows the plain SIMD path."""
+    F = torch.nn.functional
+    rng = np.random.default_rng(C_)
+    x = (rng.normal(size=(7, C_)) * 4).astype(dtype)
+    t = rng.integers(0, C_, 7)
+    t[2] = -100
+    w = (rng.random(C_) + 0.5).astype(dtype)
+    q = _prob_target(rng, x.shape, dtype)
+    tol = _tol(dtype)
+    for target, tt in ((t, torch.tensor(t)), (q, torch.tensor(q.astype(np.float64)))):
+        ref_v, ref_g = _torch_value_and_grad(
+            torch, F.cross_entropy, x, (tt,),
+            dict(weight=torch.tensor(w.astype(np.float64)), label_smoothing=0.1), 'mean', 1.0)
+        v, g = fl.cross_entropy_value_and_grad(x, target, weight=w, label_smoothing=0.1)
+        assert_close(v, ref_v, dtype, **tol, what=f'value C={C_}')
+        assert_close(g, ref_g, dtype, **tol, what=f'grad C={C_}')
+    y = _prob_target(rng, x.shape, dtype)
+    v, g = fl.categorical_cross_entropy_value_and_grad(y, q, reduction='none')
+    rv, rg = R.categorical_cross_entropy_value_and_grad(y, q, reduction='none')
+    assert_close(v, rv, dtype, **tol, what=f'cce value C={C_}')
+    assert_close(g, rg, dtype, **tol, what=f'cce grad C={C_}')
