@@ -108,6 +108,7 @@ static double FN(fl_ctc_one)(const T *lp, Py_ssize_t rs, Py_ssize_t C, const int
 
     for (s = 0; s < L; s++)
         lab[s] = (s & 1) ? (Py_ssize_t)tg[s >> 1] : blank;
+    /* skip[2 + s] = 1: the s-2 -> s transition is allowed (s a label unlike l'(s-2)) */
     for (s = 0; s < W; s++)
         skip[s] = (T)(s >= 4 && s < L + 2 && ((s - 2) & 1) && lab[s - 2] != lab[s - 4]);
     if (len == 0) {
