@@ -208,3 +208,110 @@ def grad_scale(code, count, grad_output, dtype, shape):
         return 1.0, g
     g = 1.0 if grad_output is None else float(np.asarray(grad_output, dtype=np.float64).reshape(()))
     return (g / count if count else np.nan) if code == 1 else g, None
+
+
+def class_targets(x, target, weight, axis, soft=True, name='target'):
+    """Targets and class weights of a cross-entropy-type loss on `x` with classes on `axis`.
+    Returns (t, is_index, w): class indices of x's shape without `axis` (any integer dtype,
+    via as_class_indices) -> int64 array, True; with soft=True, class probabilities of x's
+    own shape (float) -> array of x's dtype, False.  Integer targets of x's shape or float
+    targets where indices are expected -> TypeError; any other shape -> ValueError naming
+    both shapes.  weight: None, or shape (C,) converted to x's dtype."""
+    arr = target if isinstance(target, np.ndarray) else _asarray(target, name)
+    want = x.shape[:axis] + x.shape[axis + 1:]
+    if soft and arr.shape == x.shape and arr.shape != want:
+        if arr.dtype.kind != 'f':
+            raise TypeError(f"{name}: class probabilities (the input's shape {x.shape}) must "
+                            f"be floating point, got dtype {arr.dtype}")
+        t, is_index = as_dtype(arr, x.dtype, name), False
+    elif arr.shape == want:
+        t, is_index = as_class_indices(arr, name), True
+    else:
+        raise ValueError(f"{name} must have shape {want} (class indices: input's shape "
+                         f"{x.shape} without axis {axis})"
+                         + (f" or {x.shape} (class probabilities)" if soft else "")
+                         + f"; got shape {arr.shape}")
+    w = None
+    if weight is not None:
+        w = as_dtype(weight, x.dtype, 'weight')
+        if w.shape != (x.shape[axis],):
+            raise ValueError(f"weight must have shape ({x.shape[axis]},) (one weight per "
+                             f"class), got shape {w.shape}")
+    return t, is_index, w
+
+
+def broadcast_like(a, ref, name, ref_name='input'):
+    """A weight-like argument converted to ref's dtype and broadcast by NumPy's rules to
+    ref's shape exactly (so a (C,) vector applies along the last axis), C-contiguous.
+    Not broadcastable -> ValueError naming both shapes."""
+    arr = as_dtype(a, ref.dtype, name)
+    if arr.shape != ref.shape:
+        try:
+            arr = np.ascontiguousarray(np.broadcast_to(arr, ref.shape))
+        except ValueError:
+            raise ValueError(f"{name} of shape {arr.shape} does not broadcast to the shape "
+                             f"{ref.shape} of {ref_name}") from None
+    return arr
+
+
+def ctc_arguments(log_probs, targets, input_lengths, target_lengths, blank):
+    """CTC arguments, PyTorch's layout: log_probs (T, N, C), or (T, C) for one unbatched
+    sequence; targets padded (N, S) or concatenated 1-D (unbatched: (S,)); lengths of any
+    integer dtype, N entries (0-d allowed unbatched), 0 <= input_length <= T, target_length
+    <= S (padded; concatenated: their sum <= len(targets)); used labels in [0, C) and
+    != blank; blank in [0, C).  Returns (log_probs (2-D or 3-D, C-contiguous), flat int64
+    targets, int64 offset of each sequence's targets, int64 input_lengths, int64
+    target_lengths, blank)."""
+    lp = as_input(log_probs, 'log_probs')
+    if lp.ndim not in (2, 3):
+        raise ValueError(f"log_probs must have shape (T, N, C) or (T, C), got shape {lp.shape}")
+    T, C, N = lp.shape[0], lp.shape[-1], (lp.shape[1] if lp.ndim == 3 else 1)
+    try:
+        b = operator.index(blank)
+    except TypeError:
+        raise TypeError(f"blank must be an integer, got {type(blank).__name__}") from None
+    if not 0 <= b < C:
+        raise ValueError(f"blank must be in [0, C) = [0, {C}), got {blank}")
+
+    def lengths(a, name, bound, what):
+        arr = np.asarray(a)
+        if arr.dtype.kind not in 'iu' and arr.size:      # [] (float64) is fine when N = 0
+            raise TypeError(f"{name} must have an integer dtype, got {arr.dtype}")
+        if arr.ndim > 1 or arr.size != N:
+            raise ValueError(f"{name} must have {N} entries (one per sequence), got shape "
+                             f"{arr.shape}")
+        arr = arr.reshape(N)
+        bad = (arr < 0) | (arr > bound)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"{name}[{i}] = {arr[i]} is outside [0, {bound}] ({what})")
+        return arr.astype(np.int64)
+
+    il = lengths(input_lengths, 'input_lengths', T, 'T = log_probs.shape[0]')
+    tg = as_class_indices(targets, 'targets')
+    if lp.ndim == 2 and tg.ndim != 1:
+        raise ValueError(f"targets must be 1-D for unbatched log_probs, got shape {tg.shape}")
+    if tg.ndim == 2 and tg.shape[0] != N or tg.ndim not in (1, 2):
+        raise ValueError(f"targets must have shape ({N}, S) or be 1-D (concatenated), "
+                         f"got shape {tg.shape}")
+    padded = tg.ndim == 2 or lp.ndim == 2
+    S = tg.shape[-1] if padded else tg.size
+    tl = lengths(target_lengths, 'target_lengths', S,
+                 'targets.shape[1]' if tg.ndim == 2 else 'len(targets)')
+    if padded:
+        offsets = np.arange(N, dtype=np.int64) * S
+        used = np.arange(S) < tl[:, None]
+    else:
+        if tl.sum() > S:
+            raise ValueError(f"target_lengths sum to {tl.sum()} but the concatenated targets "
+                             f"have {S} labels")
+        offsets = np.concatenate(([0], np.cumsum(tl)[:-1])).astype(np.int64)[:N]
+        used = np.arange(S) < tl.sum()
+    tg = tg.reshape(-1)
+    bad = used.reshape(-1) & ((tg < 0) | (tg >= C) | (tg == b))
+    if bad.any():
+        pos = int(np.argmax(bad))
+        where = divmod(pos, S) if padded and lp.ndim == 3 else pos
+        raise ValueError(f"targets: label {tg[pos]} at position {where} "
+                         + (f"equals blank={b}" if tg[pos] == b else f"is outside [0, C) = [0, {C})"))
+    return lp, tg, offsets, il, tl, b
