@@ -15,10 +15,11 @@ from . import losses as _losses
 from .losses import *  # noqa: F401,F403
 from .losses import LOSSES
 from . import reference
+from . import diagnostics
 
 _ACTIVATION_FUNCS = [n for n in dir(_activations)
                      if not n.startswith('_') and callable(getattr(_activations, n))
                      and getattr(_activations, n).__module__ == _activations.__name__]
 
-__all__ = (['ACTIVATIONS', 'LOSSES', 'reference', 'get_num_threads', 'set_num_threads',
+__all__ = (['ACTIVATIONS', 'LOSSES', 'reference', 'diagnostics', 'get_num_threads', 'set_num_threads',
             'num_threads', 'show_config'] + _ACTIVATION_FUNCS + _losses.__all__[1:])
