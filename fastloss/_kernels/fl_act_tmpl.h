@@ -11,51 +11,51 @@
 #define ZERO ((T)0)
 
 /* sigmoid and its derivative share e = exp(-|x|) and d = 1 + e */
-static inline T FN(fl_sigmoid)(T x, T p0, T p1)
+FL_INLINE T FN(fl_sigmoid)(T x, T p0, T p1)
 {
     T e = FN(fl_exp_neg)(-FN(fl_abs)(x)), d = ONE + e;
     return (x >= ZERO ? ONE : e) / d;
 }
 /* e / d^2 with the rounding of d = 1 + e (dl, exact by Fast2Sum) corrected to first order */
-static inline T FN(fl_e_over_d2)(T e)
+FL_INLINE T FN(fl_e_over_d2)(T e)
 {
     T d = ONE + e, dl = (ONE - d) + e;
     return e / (d * d) * (ONE - (T)2 * dl / d);
 }
-static inline T FN(fl_sigmoid_d)(T x, T p0, T p1)
+FL_INLINE T FN(fl_sigmoid_d)(T x, T p0, T p1)
 {
     return FN(fl_e_over_d2)(FN(fl_exp_neg)(-FN(fl_abs)(x)));
 }
 
 /* tanh(x) = sign(x) * -expm1(-2|x|) / (2 + expm1(-2|x|)) */
-static inline T FN(fl_tanh)(T x, T p0, T p1)
+FL_INLINE T FN(fl_tanh)(T x, T p0, T p1)
 {
     T em = FN(fl_expm1_neg)((T)-2 * FN(fl_abs)(x));
     T r = -em / ((T)2 + em);
     return x < ZERO ? -r : (x == x ? r : x);
 }
-static inline T FN(fl_tanh_d)(T x, T p0, T p1)
+FL_INLINE T FN(fl_tanh_d)(T x, T p0, T p1)
 {
     return (T)4 * FN(fl_e_over_d2)(FN(fl_exp_neg)((T)-2 * FN(fl_abs)(x)));
 }
 
-static inline T FN(fl_identity)(T x, T p0, T p1) { return x; }
-static inline T FN(fl_identity_d)(T x, T p0, T p1) { return x == x ? ONE : x; }
+FL_INLINE T FN(fl_identity)(T x, T p0, T p1) { return x; }
+FL_INLINE T FN(fl_identity_d)(T x, T p0, T p1) { return x == x ? ONE : x; }
 
 /* relu: derivative 0 at the kink, as PyTorch; NaN propagates */
-static inline T FN(fl_relu)(T x, T p0, T p1) { return x < ZERO ? ZERO : x; }
-static inline T FN(fl_relu_d)(T x, T p0, T p1) { return x > ZERO ? ONE : (x == x ? ZERO : x); }
+FL_INLINE T FN(fl_relu)(T x, T p0, T p1) { return x < ZERO ? ZERO : x; }
+FL_INLINE T FN(fl_relu_d)(T x, T p0, T p1) { return x > ZERO ? ONE : (x == x ? ZERO : x); }
 
 /* leaky_relu(x; slope=p0) */
-static inline T FN(fl_leaky_relu)(T x, T p0, T p1) { return x > ZERO ? x : p0 * x; }
-static inline T FN(fl_leaky_relu_d)(T x, T p0, T p1) { return x > ZERO ? ONE : (x == x ? p0 : x); }
+FL_INLINE T FN(fl_leaky_relu)(T x, T p0, T p1) { return x > ZERO ? x : p0 * x; }
+FL_INLINE T FN(fl_leaky_relu_d)(T x, T p0, T p1) { return x > ZERO ? ONE : (x == x ? p0 : x); }
 
 /* elu(x; alpha=p0) = x (x > 0), alpha expm1(x) */
-static inline T FN(fl_elu)(T x, T p0, T p1)
+FL_INLINE T FN(fl_elu)(T x, T p0, T p1)
 {
     return x > ZERO ? x : p0 * FN(fl_expm1_neg)(x > ZERO ? ZERO : x);   /* NaN passes */
 }
-static inline T FN(fl_elu_d)(T x, T p0, T p1)
+FL_INLINE T FN(fl_elu_d)(T x, T p0, T p1)
 {
     return x > ZERO ? ONE : p0 * FN(fl_exp_neg)(x);
 }
@@ -63,16 +63,16 @@ static inline T FN(fl_elu_d)(T x, T p0, T p1)
 /* softplus(x; beta=p0, threshold=p1) = log1p(exp(beta x)) / beta, or x where beta x > threshold
  * (PyTorch's rule).  b = beta x is split b + db (fma residual) so that exp(b) keeps its
  * relative accuracy deep in the negative tail: exp(b + db) = exp(b) (1 + db). */
-static inline T FN(fl_softplus)(T x, T p0, T p1)
+FL_INLINE T FN(fl_softplus)(T x, T p0, T p1)
 {
     T b = p0 * x, db = FN(fl_fma)(p0, x, -b);
     db = b - b == ZERO ? db : ZERO;                   /* b = +-inf or NaN */
     T e = FN(fl_exp_neg)(-FN(fl_abs)(b));
     e = e + e * (b < ZERO ? db : -db);
-    T r = (FN(fl_max)(b, ZERO) + FN(fl_log1p)(e)) / p0;
+    T r = (FN(fl_max)(b, ZERO) + FN(fl_log1p_unit)(e)) / p0;
     return b > p1 ? x : r;
 }
-static inline T FN(fl_softplus_d)(T x, T p0, T p1)
+FL_INLINE T FN(fl_softplus_d)(T x, T p0, T p1)
 {
     T b = p0 * x, db = FN(fl_fma)(p0, x, -b);        /* sigma(b + db) = s + s (1 - s) db */
     db = b - b == ZERO ? db : ZERO;
@@ -83,11 +83,11 @@ static inline T FN(fl_softplus_d)(T x, T p0, T p1)
 }
 
 /* log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)); derivative sigmoid(-x) */
-static inline T FN(fl_log_sigmoid)(T x, T p0, T p1)
+FL_INLINE T FN(fl_log_sigmoid)(T x, T p0, T p1)
 {
-    return FN(fl_min)(x, ZERO) - FN(fl_log1p)(FN(fl_exp_neg)(-FN(fl_abs)(x)));
+    return FN(fl_min)(x, ZERO) - FN(fl_log1p_unit)(FN(fl_exp_neg)(-FN(fl_abs)(x)));
 }
-static inline T FN(fl_log_sigmoid_d)(T x, T p0, T p1)
+FL_INLINE T FN(fl_log_sigmoid_d)(T x, T p0, T p1)
 {
     T e = FN(fl_exp_neg)(-FN(fl_abs)(x)), d = ONE + e;
     return (x >= ZERO ? e : ONE) / d;
@@ -102,7 +102,7 @@ static inline T FN(fl_log_sigmoid_d)(T x, T p0, T p1)
 
 /* silu(x) = x sigma(x).  For x < 0 the factor e = exp(x) is applied last (x e / d computed as
  * ((x p) / d) s2), so results in the subnormal range round once; -inf gives the limit -0. */
-static inline T FN(fl_silu)(T x, T p0, T p1)
+FL_INLINE T FN(fl_silu)(T x, T p0, T p1)
 {
     T s2, p = FN(fl_exp_neg_parts)(-FN(fl_abs)(x), &s2), d = ONE + p * s2;
     T r = x >= ZERO ? x / d : ((x * p) / d) * s2;
@@ -112,14 +112,14 @@ static inline T FN(fl_silu)(T x, T p0, T p1)
  * It has a zero at x0 = -1.27846..., where 1 + x/d cancels: float is evaluated in double,
  * double in long double on [-1.7, -0.9] and in __float128 within 1/256 of x0. */
 #if FL_T_IS_FLOAT
-static inline T FN(fl_silu_d)(T x, T p0, T p1)
+FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
 {
     double xd = x, s2, p = fl_exp_neg_parts_d(-fl_abs_d(xd), &s2), e = p * s2, d = 1.0 + e;
     double r = xd >= 0.0 ? (1.0 + xd * e / d) / d : ((p * (d + xd)) / (d * d)) * s2;
     return x == INFINITY ? ONE : (x < fl_exp_min_d ? ZERO : (T)r);
 }
 #else
-static inline T FN(fl_silu_d)(T x, T p0, T p1)
+FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
 {
     if (fl_abs_d(x - FL_SILU_ROOT) < FL_ROOT_WINDOW) {
         fl_quad xq = x, e = FL_QEXP(xq), d = 1 + e;
@@ -146,13 +146,17 @@ static inline T FN(fl_silu_d)(T x, T p0, T p1)
 #include "fl_gelu_tmpl.h"
 
 /* ---- block loops: y[i] = f(x[i]) and y[i] = g[i] f'(x[i]) (g may be NULL) ---------- */
-#define FL_UNARY_LOOPS(name)                                                          \
+/* SPLIT: also compile a copy with p0 == 1 (softplus's beta), where / p0 folds away */
+#define FL_LOOP(SPLIT, expr)                                                               \
+    if (SPLIT && p0 == ONE) { T p0 = ONE; (void)p0; for (Py_ssize_t i = 0; i < n; i++) expr; } \
+    else { for (Py_ssize_t i = 0; i < n; i++) expr; }
+#define FL_UNARY_LOOPS_(name, SPLIT)                                                  \
 FL_CLONES static void FN(name##_loop)(const void *xv, const void *gv, void *yv,       \
                                       Py_ssize_t n, double p0d, double p1d)           \
 {                                                                                     \
     const T *x = (const T *)xv; T *y = (T *)yv; T p0 = (T)p0d, p1 = (T)p1d;           \
     (void)gv;                                                                         \
-    for (Py_ssize_t i = 0; i < n; i++) y[i] = FN(name)(x[i], p0, p1);                 \
+    FL_LOOP(SPLIT, y[i] = FN(name)(x[i], p0, p1))                                     \
 }                                                                                     \
 FL_CLONES static void FN(name##_grad_loop)(const void *xv, const void *gv, void *yv,  \
                                            Py_ssize_t n, double p0d, double p1d)      \
@@ -160,11 +164,12 @@ FL_CLONES static void FN(name##_grad_loop)(const void *xv, const void *gv, void 
     const T *x = (const T *)xv, *g = (const T *)gv; T *y = (T *)yv;                   \
     T p0 = (T)p0d, p1 = (T)p1d;                                                       \
     if (g == NULL) {                                                                  \
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = FN(name##_d)(x[i], p0, p1);         \
+        FL_LOOP(SPLIT, y[i] = FN(name##_d)(x[i], p0, p1))                             \
     } else {                                                                          \
-        for (Py_ssize_t i = 0; i < n; i++) y[i] = g[i] * FN(name##_d)(x[i], p0, p1);  \
+        FL_LOOP(SPLIT, y[i] = g[i] * FN(name##_d)(x[i], p0, p1))                      \
     }                                                                                 \
 }
+#define FL_UNARY_LOOPS(name) FL_UNARY_LOOPS_(name, 0)
 
 FL_UNARY_LOOPS(fl_identity)
 FL_UNARY_LOOPS(fl_sigmoid)
@@ -172,7 +177,7 @@ FL_UNARY_LOOPS(fl_tanh)
 FL_UNARY_LOOPS(fl_relu)
 FL_UNARY_LOOPS(fl_leaky_relu)
 FL_UNARY_LOOPS(fl_elu)
-FL_UNARY_LOOPS(fl_softplus)
+FL_UNARY_LOOPS_(fl_softplus, 1)
 FL_UNARY_LOOPS(fl_log_sigmoid)
 FL_UNARY_LOOPS(fl_silu)
 FL_UNARY_LOOPS(fl_gelu)
@@ -194,6 +199,8 @@ static const fl_block_fn FN(fl_unary_grad_table)[] = {
 #include "fl_axis_tmpl.h"
 
 #undef FL_UNARY_LOOPS
+#undef FL_UNARY_LOOPS_
+#undef FL_LOOP
 #undef FN
 #undef ONE
 #undef ZERO

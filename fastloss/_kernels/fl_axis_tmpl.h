@@ -15,7 +15,7 @@
 #define FL_AXIS_CHUNK 64
 
 /* exp(x - m) for x <= m, with the rounding of x - m corrected; x == m (also both +inf) -> 1 */
-static inline T FN(fl_exp_diff)(T x, T m, T *d_out)
+FL_INLINE T FN(fl_exp_diff)(T x, T m, T *d_out)
 {
     T d = x - m, bb = d - x, lo = (x - (d - bb)) - (m + bb);
     d = x == m ? ZERO : d;

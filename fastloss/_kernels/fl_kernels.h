@@ -12,8 +12,8 @@
 #define FL_CAT_(a, b) a##b
 #define FL_CAT(a, b) FL_CAT_(a, b)
 
-static inline float fl_fma_f(float a, float b, float c) { return fmaf(a, b, c); }
-static inline double fl_fma_d(double a, double b, double c) { return fma(a, b, c); }
+FL_INLINE float fl_fma_f(float a, float b, float c) { return fmaf(a, b, c); }
+FL_INLINE double fl_fma_d(double a, double b, double c) { return fma(a, b, c); }
 
 /* below these, fl_exp_neg's argument is clamped (the result is 0 in the dtype) */
 #define fl_exp_min_f (-150.0f)
