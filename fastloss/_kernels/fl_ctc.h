@@ -10,8 +10,6 @@
 #include "fl_simd.h"
 
 #ifndef FL_CAT
-#define FL_CAT_(a, b) a##b
-#define FL_CAT(a, b) FL_CAT_(a, b)
 #endif
 
 /* bytes rounded up to a multiple of 64; n items of `size` bytes, rounded the same way */
@@ -31,16 +29,7 @@ static inline size_t fl_ctc_work_bytes(Py_ssize_t steps, Py_ssize_t smax, Py_ssi
            + fl_ctc_align(C * size) + ((arows + 3) * W + 2 * L) * size + 64;
 }
 
-#define T float
-#define S _f
-#include "fl_ctc_tmpl.h"
-#undef T
-#undef S
-
-#define T double
-#define S _d
-#include "fl_ctc_tmpl.h"
-#undef T
-#undef S
+#define FL_TEMPLATE "fl_ctc_tmpl.h"
+#include "fl_instantiate.h"
 
 #endif

@@ -29,17 +29,8 @@
 #define FL_DCAT(a, b) FL_DCAT_(a, b)
 #define FL_DIAG_BODY
 
-#define T float
-#define S _f
-#include "fl_diag_tmpl.h"
-#undef T
-#undef S
-
-#define T double
-#define S _d
-#include "fl_diag_tmpl.h"
-#undef T
-#undef S
+#define FL_TEMPLATE "fl_diag_tmpl.h"
+#include "fl_instantiate.h"
 
 #undef FL_DIAG_BODY
 #endif /* FL_DIAG_TMPL_H */

@@ -9,8 +9,6 @@
 #include "fl_math.h"
 #include "fl_simd.h"
 
-#define FL_CAT_(a, b) a##b
-#define FL_CAT(a, b) FL_CAT_(a, b)
 
 FL_INLINE float fl_fma_f(float a, float b, float c) { return fmaf(a, b, c); }
 FL_INLINE double fl_fma_d(double a, double b, double c) { return fma(a, b, c); }
@@ -23,20 +21,7 @@ typedef void (*fl_block_fn)(const void *x, const void *g, void *y, Py_ssize_t n,
                             double p0, double p1);
 enum { FL_SOFTMAX = 0, FL_LOG_SOFTMAX = 1, FL_SOFTMAX_GRAD = 2, FL_LOG_SOFTMAX_GRAD = 3 };
 
-#define T float
-#define S _f
-#define FL_T_IS_FLOAT 1
-#include "fl_act_tmpl.h"
-#undef T
-#undef S
-#undef FL_T_IS_FLOAT
-
-#define T double
-#define S _d
-#define FL_T_IS_FLOAT 0
-#include "fl_act_tmpl.h"
-#undef T
-#undef S
-#undef FL_T_IS_FLOAT
+#define FL_TEMPLATE "fl_act_tmpl.h"
+#include "fl_instantiate.h"
 
 #endif

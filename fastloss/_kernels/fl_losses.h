@@ -9,8 +9,6 @@
 #include "fl_simd.h"
 
 #ifndef FL_CAT
-#define FL_CAT_(a, b) a##b
-#define FL_CAT(a, b) FL_CAT_(a, b)
 #endif
 
 /* elements per partial sum; a multiple of 64 (reductions are block-ordered) */
@@ -26,22 +24,9 @@ typedef struct {
     int mode;               /* L + 3 G + 9 W, see fl_loss_tmpl.h */
 } fl_loss_args;
 
-typedef int (*fl_loss_fn)(const fl_loss_args *a, Py_ssize_t i0, Py_ssize_t i1);
+typedef Py_ssize_t (*fl_loss_fn)(const fl_loss_args *a, Py_ssize_t i0, Py_ssize_t i1);
 
-#define T float
-#define S _f
-#define FL_T_IS_FLOAT 1
-#include "fl_loss_tmpl.h"
-#undef T
-#undef S
-#undef FL_T_IS_FLOAT
-
-#define T double
-#define S _d
-#define FL_T_IS_FLOAT 0
-#include "fl_loss_tmpl.h"
-#undef T
-#undef S
-#undef FL_T_IS_FLOAT
+#define FL_TEMPLATE "fl_loss_tmpl.h"
+#include "fl_instantiate.h"
 
 #endif

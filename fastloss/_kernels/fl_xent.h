@@ -8,8 +8,6 @@
 #include "fl_math.h"
 #include "fl_simd.h"
 
-#define FL_CAT_(a, b) a##b
-#define FL_CAT(a, b) FL_CAT_(a, b)
 
 enum { FL_XENT = 0, FL_NLL = 1, FL_CCE = 2 };
 #define FL_XENT_PAD 16      /* rows of at most 16 classes are padded to 16 */
@@ -32,16 +30,7 @@ typedef struct {
     int kind;               /* FL_XENT, FL_NLL, FL_CCE */
 } fl_xent_args;
 
-#define T float
-#define S _f
-#include "fl_xent_tmpl.h"
-#undef T
-#undef S
-
-#define T double
-#define S _d
-#include "fl_xent_tmpl.h"
-#undef T
-#undef S
+#define FL_TEMPLATE "fl_xent_tmpl.h"
+#include "fl_instantiate.h"
 
 #endif
