@@ -1,7 +1,19 @@
 """Shared test helpers.  Tests import the installed fastloss (run `pytest` from the repo
 root after `pip install .`) or an in-place build (`python -m pytest`)."""
+import os
+
 import numpy as np
 import pytest
+
+import fastloss
+
+# Subprocesses (python -m fastloss ..., python -c ...) must import the fastloss under test:
+# the installed one in CI, where the repository's source tree (no compiled modules) is the
+# cwd and would otherwise come first on sys.path, or an in-place build during development.
+os.environ['PYTHONSAFEPATH'] = '1'
+os.environ['PYTHONPATH'] = os.pathsep.join(
+    p for p in (os.path.dirname(os.path.dirname(fastloss.__file__)),
+                os.environ.get('PYTHONPATH')) if p)
 
 DTYPES = (np.float32, np.float64)
 

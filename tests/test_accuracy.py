@@ -63,7 +63,8 @@ def mpmath_gelu(x, approximate, deriv):
             r = s + t * (c1 + 3 * c3 * t * t) * s * (1 - s) if deriv else t * s
         else:
             r = mp.ncdf(t) + t * mp.npdf(t) if deriv else t * mp.ncdf(t)
-        out.append(np.longdouble(mp.nstr(r, 30)) if r != 0 else np.longdouble(0))
+        tiny = abs(r) < mp.mpf('1e-4000')          # beyond long double: 0 (or the limit)
+        out.append(np.longdouble(0) if tiny else np.longdouble(mp.nstr(r, 30)))
     return np.array(out, dtype=np.longdouble)
 
 
