@@ -103,7 +103,7 @@ def overlaps(a, b):
 
 def reduction_code(reduction, allowed=REDUCTIONS):
     """0 none, 1 mean, 2 sum (3 batchmean where allowed)."""
-    if reduction in allowed and isinstance(reduction, str):
+    if isinstance(reduction, str) and reduction in allowed:
         return _REDUCTION_CODE.get(reduction, 3)
     raise ValueError(f"reduction must be one of {', '.join(map(repr, allowed))}; "
                      f"got {reduction!r}")
@@ -162,6 +162,25 @@ def param(value, name, positive=False):
     return v
 
 
+def int64_param(value, name):
+    """A scalar integer parameter that the kernels hold as int64 (ignore_index, ...)."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if not -2**63 <= v < 2**63:
+        raise ValueError(f"{name}={v} is outside the int64 range")
+    return v
+
+
+def partial_overlap(out, a):
+    """out (C-contiguous, a's shape) shares memory with `a` but not element for element:
+    an elementwise kernel writing out[i] after reading a[i] would read clobbered values."""
+    return (a is not None and out is not a and np.may_share_memory(out, a)
+            and (out.__array_interface__['data'][0] != a.__array_interface__['data'][0]
+                 or out.strides != a.strides))
+
+
 def choice(value, name, allowed):
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; "
@@ -206,7 +225,13 @@ def grad_scale(code, count, grad_output, dtype, shape):
             raise ValueError(f"grad_output must have the unreduced loss's shape {tuple(shape)} "
                              f"for reduction='none', got {g.shape}")
         return 1.0, g
-    g = 1.0 if grad_output is None else float(np.asarray(grad_output, dtype=np.float64).reshape(()))
+    g = 1.0
+    if grad_output is not None:
+        arr = _asarray(grad_output, 'grad_output')
+        if arr.size != 1:
+            raise ValueError(f"grad_output must be a scalar for reduction='mean' or 'sum', "
+                             f"got shape {arr.shape}")
+        g = float(arr.reshape(()))
     return (g / count if count else np.nan) if code == 1 else g, None
 
 

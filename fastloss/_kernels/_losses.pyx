@@ -35,7 +35,8 @@ cdef extern from "fl_losses.h" nogil:
         double p0
         double p1
         int mode
-    ctypedef int (*fl_loss_fn)(const fl_loss_args *a, Py_ssize_t i0, Py_ssize_t i1) noexcept nogil
+    ctypedef Py_ssize_t (*fl_loss_fn)(const fl_loss_args *a, Py_ssize_t i0,
+                                      Py_ssize_t i1) noexcept nogil
     fl_loss_fn fl_loss_table_f[17]
     fl_loss_fn fl_loss_table_d[17]
 
@@ -47,6 +48,7 @@ cdef enum:
     NK = 17
     NSTACK = 32           # block sums kept on the stack (inputs up to 32 blocks)
     NOGIL_MIN = 8192      # elements from which the GIL is released
+    NT_MAX = 256          # threads per call (first-bad-element slots on the stack)
 cdef int K_BCE = 6, K_BCE_LOGITS = 7, K_HINGE = 8, K_EXP = 10, K_KL = 11, K_KL_LOG = 12
 # elements before a second thread pays off: load/store-bound losses need more
 cdef Py_ssize_t GRAIN_CHEAP = 262144, GRAIN_MATH = 32768
@@ -59,18 +61,25 @@ KL_REDUCTIONS = ('mean', 'sum', 'none', 'batchmean')
 cdef cnp.dtype F32 = np.dtype(np.float32), F64 = np.dtype(np.float64)
 
 
-cdef int run(fl_loss_fn fn, fl_loss_args *a, Py_ssize_t n, Py_ssize_t grain) noexcept nogil:
+cdef Py_ssize_t run(fl_loss_fn fn, fl_loss_args *a, Py_ssize_t n,
+                    Py_ssize_t grain) noexcept nogil:
     """fn over [0, n): whole blocks split over the threads above the grain.  Returns the
-    kernel's input-check flag."""
-    cdef int nt = threads_for(n, grain), t, bad = 0
+    index of the first element the kernel's input check flagged, or -1."""
+    cdef int nt = threads_for(n, grain), t
     cdef Py_ssize_t nb = (n + FL_LOSS_BLOCK - 1) // FL_LOSS_BLOCK, lo, hi
+    cdef Py_ssize_t first[NT_MAX]
     if nt <= 1:
         return fn(a, 0, n)
+    if nt > NT_MAX:
+        nt = NT_MAX
     for t in prange(nt, num_threads=nt, schedule='static'):
         lo = split_point(nb, nt, t, 1) * FL_LOSS_BLOCK
         hi = split_point(nb, nt, t + 1, 1) * FL_LOSS_BLOCK
-        bad |= fn(a, lo, hi if hi < n else n)
-    return bad
+        first[t] = fn(a, lo, hi if hi < n else n)
+    for t in range(nt):                 # thread t's range precedes thread t+1's
+        if first[t] >= 0:
+            return first[t]
+    return -1
 
 
 cdef object scalar(double v, bint f32):
@@ -83,12 +92,13 @@ cdef object scalar(double v, bint f32):
 
 cdef int reduction_of(object reduction, int k) except -1:
     """0 none, 1 mean, 2 sum, 3 batchmean (kl_div only)."""
-    if reduction == 'mean':
-        return 1
-    if reduction == 'sum':
-        return 2
-    if reduction == 'none':
-        return 0
+    if type(reduction) is str:
+        if reduction == 'mean':
+            return 1
+        if reduction == 'sum':
+            return 2
+        if reduction == 'none':
+            return 0
     if k == K_KL or k == K_KL_LOG:
         return V.reduction_code(reduction, KL_REDUCTIONS)
     return V.reduction_code(reduction)
@@ -148,6 +158,10 @@ def loss(int k, object input, object target, object reduction, int form, double 
             gra = empty_like(xa)
         else:
             gra = <cnp.ndarray>out if is_fast_out(out, xa) else V.out_buffer(out, xa)
+            if (V.partial_overlap(gra, xa) or V.partial_overlap(gra, ta)
+                    or V.partial_overlap(gra, ga) or V.partial_overlap(gra, wa)
+                    or V.partial_overlap(gra, pwa)):
+                gra = empty_like(xa)    # out[i] written before x[i + k] is read
         a.grad = data(gra)
     if L == 2:
         la = empty_like(xa)
@@ -157,7 +171,7 @@ def loss(int k, object input, object target, object reduction, int form, double 
     cdef double sbuf[NSTACK]
     cdef Py_ssize_t nb = (n + FL_LOSS_BLOCK - 1) // FL_LOSS_BLOCK, i
     cdef double total = 0.0
-    cdef int bad
+    cdef Py_ssize_t bad
     a.sums = sbuf
     if L == 1 and nb > NSTACK:
         a.sums = <double *>PyMem_Malloc(nb * sizeof(double))
@@ -174,8 +188,8 @@ def loss(int k, object input, object target, object reduction, int form, double 
             total += a.sums[i]
     if a.sums != sbuf:
         PyMem_Free(a.sums)
-    if bad:
-        raise_bad_input(k, xa, ta)
+    if bad >= 0:
+        raise_bad_input(k, xa, ta, bad)
 
     cdef object value = None
     if form != 1:
@@ -195,13 +209,11 @@ def loss(int k, object input, object target, object reduction, int form, double 
     return value, gra
 
 
-cdef raise_bad_input(int k, cnp.ndarray x, cnp.ndarray t):
-    """The kernel flagged an element: find the first one and name it (error path only)."""
+cdef raise_bad_input(int k, cnp.ndarray x, cnp.ndarray t, Py_ssize_t pos):
+    """The kernel flagged element `pos` (the first bad one): name it."""
     if k == K_BCE:
-        pos = int(np.flatnonzero((x < 0) | (x > 1))[0])
         raise ValueError(f"input: binary_cross_entropy expects probabilities in [0, 1], got "
                          f"{float(x.flat[pos])!r} at position {pos} (for logits use "
                          f"binary_cross_entropy_with_logits)")
-    pos = int(np.flatnonzero((t != 1) & (t != -1) & (t == t))[0])
     raise ValueError(f"target: values must be -1 or +1, got {float(t.flat[pos])!r} at position {pos} "
                      f"(for 0/1 labels pass 2*target-1)")

@@ -131,16 +131,18 @@ cdef object scalar(double v, bint f32):
 
 
 def run(int kind, int what, object x, object target, object weight, object ignore_index,
-        double p, object axis, object reduction, object grad_output, object out):
+        object param, object axis, object reduction, object grad_output, object out):
     """kind: 0 cross_entropy, 1 nll_loss, 2 categorical_cross_entropy; what: 0 value,
-    1 gradient, 2 (value, gradient).  p: label_smoothing (0) or eps (2)."""
+    1 gradient, 2 (value, gradient).  param: label_smoothing (0, 1) or eps (2)."""
+    cdef double p = (param if type(param) is float
+                     else V.param(param, 'eps' if kind == CCE else 'label_smoothing'))
     cdef cnp.ndarray xa = <cnp.ndarray>x if is_fast(x) else V.as_input(x, 'input')
     cdef int nd = cnp.PyArray_NDIM(xa), ax, i
     if nd == 0:
         raise ValueError("input must have at least 1 dimension (a class axis), got a 0-d array")
     if nd == 1 and kind != CCE:
         ax = 0
-    elif type(axis) is int and -nd <= <Py_ssize_t>axis < nd:
+    elif type(axis) is int and -nd <= axis < nd:
         ax = (<int>axis + nd) % nd
     else:
         ax = V.normalize_axis(axis, nd)
@@ -170,7 +172,8 @@ def run(int kind, int what, object x, object target, object weight, object ignor
             ta, is_index, wa = V.class_targets(xa, target, weight, ax, kind == XENT)
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1], got {p!r}")
-    cdef int64_t ign = ignore_index
+    cdef int64_t ign = (ignore_index if type(ignore_index) is int and -2**62 < ignore_index < 2**62
+                        else V.int64_param(ignore_index, 'ignore_index'))
     if kind == XENT and not is_index and ign >= 0:
         raise ValueError(f"ignore_index={ign} is not supported with class-probability targets "
                          "(PyTorch's rule); leave it at -100")
@@ -226,8 +229,9 @@ def run(int kind, int what, object x, object target, object weight, object ignor
         else:
             gxa = <cnp.ndarray>out if is_fast_out(out, xa) else V.out_buffer(out, xa)
             if ((not is_index and V.overlaps(gxa, ta)) or (wa is not None and V.overlaps(gxa, wa))
-                    or (ga is not None and V.overlaps(gxa, ga))):
+                    or (ga is not None and V.overlaps(gxa, ga)) or V.partial_overlap(gxa, xa)):
                 gxa = empty_like(xa)      # the kernel reads these after writing the gradient
+                                          # (x in place is fine, a shifted view of x is not)
         a.gx = data(gxa)
     a.scale = go / denom if code == 1 else go
     if what != GRAD and code == 0:

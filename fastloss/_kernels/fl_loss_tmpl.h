@@ -163,18 +163,20 @@ FL_LOSS_INLINE T FN(fl_stirling)(T t)
 /* poisson_nll_loss (PyTorch), eps = p0:
  *   log_input: exp(x) - t x,        d = exp(x) - t
  *   else:      x - t log(x + eps),  d = 1 - t / (x + eps)
- * plus the Stirling term (independent of x) for the _full variants. */
+ * plus the Stirling term (independent of x) for the _full variants.  t x and t log(x + eps)
+ * count as 0 where t == 0 (the limit at x = +-inf or x = -eps, not 0 * inf = NaN; a NaN x
+ * still gives NaN through the other term). */
 FL_LOSS_INLINE T FN(fl_poisson_log)(T x, T t, T pw, T p0, T p1, T *d)
 {
     T e = FN(fl_exp_any)(x);
     *d = e - t;
-    return e - t * x;
+    return e - (t == ZERO ? ZERO : t * x);
 }
 FL_LOSS_INLINE T FN(fl_poisson)(T x, T t, T pw, T p0, T p1, T *d)
 {
     T xe = x + p0;
     *d = ONE - t / xe;
-    return x - t * FN(fl_log)(xe);
+    return x - (t == ZERO ? ZERO : t * FN(fl_log)(xe));
 }
 FL_LOSS_INLINE T FN(fl_poisson_log_full)(T x, T t, T pw, T p0, T p1, T *d)
 {
@@ -188,12 +190,14 @@ FL_LOSS_INLINE T FN(fl_poisson_full)(T x, T t, T pw, T p0, T p1, T *d)
 /* ---- block loops ----------------------------------------------------------------------
  * name##_span: one form, chosen by the constant flags L (0 no loss, 1 block sums, 2 loss
  * per element), G (0 no gradient, 1 grad = scale d, 2 grad = g d), W (1: times weight w,
- * pos_weight pw; both full-size arrays).  Returns nonzero if CHECK flagged an element.
+ * pos_weight pw; both full-size arrays).  Returns the index of the first element CHECK
+ * flagged (the flag is OR-ed in the vector loop; only a flagged block is rescanned, and the
+ * span stops there), or -1.
  * name##_run: the entry point (cloned for AVX-512/AVX2/baseline; flatten inlines all of
  * fl_math.h into it, so the loops vectorize), dispatching on a->mode
  * = L + 3 G + 9 W over [i0, i1), i0 a multiple of FL_LOSS_BLOCK. */
 #define FL_LOSS_LOOPS(name, CHECK, HASW)                                                  \
-FL_LOSS_INLINE int FN(name##_span)(                         \
+FL_LOSS_INLINE Py_ssize_t FN(name##_span)(                         \
     const fl_loss_args *a, Py_ssize_t i0, Py_ssize_t i1, const int L, const int G,        \
     const int W)                                                                          \
 {                                                                                         \
@@ -216,11 +220,14 @@ FL_LOSS_INLINE int FN(name##_span)(                         \
             if (G == 1) gr[i] = sc * d;                                                   \
             if (G == 2) gr[i] = g[i] * d;                                                 \
         }                                                                                 \
+        if (bad)        /* first flagged element: rescan this block only, then stop */   \
+            for (Py_ssize_t i = b0; i < b1; i++)                                          \
+                if (CHECK(x[i], t[i])) return i;                                          \
         if (L == 1) a->sums[b0 / FL_LOSS_BLOCK] = s;                                      \
     }                                                                                     \
-    return bad;                                                                           \
+    return -1;                                                                            \
 }                                                                                         \
-FL_CLONES __attribute__((flatten)) static int FN(name##_run)(const fl_loss_args *a, Py_ssize_t i0, Py_ssize_t i1)  \
+FL_CLONES __attribute__((flatten)) static Py_ssize_t FN(name##_run)(const fl_loss_args *a, Py_ssize_t i0, Py_ssize_t i1)  \
 {                                                                                         \
     switch (a->mode) {                                                                    \
     case 1: return FN(name##_span)(a, i0, i1, 1, 0, 0);                                   \
@@ -240,11 +247,11 @@ FL_CLONES __attribute__((flatten)) static int FN(name##_run)(const fl_loss_args 
     case 15: return FN(name##_span)(a, i0, i1, 0, 2, 1);                                  \
     case 17: return FN(name##_span)(a, i0, i1, 2, 2, 1);                                  \
     }                                                                                     \
-    return 0;                                                                             \
+    return -1;                                                                            \
 }
 
-/* kernel-side input checks (no extra pass): flagged elements make the caller find and
- * report the first one.  NaN is not flagged (it propagates). */
+/* kernel-side input checks (no extra pass): the span returns the first flagged index and
+ * the caller reports that element.  NaN is not flagged (it propagates). */
 #define FL_CHECK_NONE(x, t) 0
 #define FL_CHECK_PROB(x, t) ((x) < ZERO || (x) > ONE)
 #define FL_CHECK_SIGN(x, t) ((t) != ONE && (t) != -ONE && (t) == (t))

@@ -158,7 +158,7 @@ def _erfc(z):
     order for the difference dz: erfc(z) = erfc(zd) - 2/sqrt(pi) exp(-zd^2) dz."""
     zd = z.astype(np.float64)
     dz = z - zd
-    base = np.frompyfunc(math.erfc, 1, 1)(zd).astype(L)
+    base = np.asarray(np.frompyfunc(math.erfc, 1, 1)(zd)).astype(L)   # 0-d gives a float
     with np.errstate(**_ERRS):
         corr = 2 / np.sqrt(_PI) * np.exp(-zd.astype(L) ** 2) * dz
     return np.where(np.isfinite(z), base - np.where(np.isfinite(corr), corr, 0), base)

@@ -146,9 +146,9 @@ def _kl(x, t, pw, log_target):
 def _poisson(x, t, pw, log_input, full, eps):
     if log_input:
         e = np.exp(x)
-        l, d = e - t * x, e - t
-    else:
-        l, d = x - t * np.log(x + eps), 1 - t / (x + eps)
+        l, d = e - np.where(t == 0, 0, t * x), e - t        # t x = 0 at t = 0: the limit
+    else:                                                   # at x = +-inf (not NaN)
+        l, d = x - np.where(t == 0, 0, t * np.log(x + eps)), 1 - t / (x + eps)
     if full:
         l = l + np.where(t <= 1, 0, t * np.log(t) - t + 0.5 * np.log(2 * L(np.pi) * t))
     return l, d
