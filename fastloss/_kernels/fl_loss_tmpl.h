@@ -107,7 +107,7 @@ FL_LOSS_INLINE T FN(fl_bce_logits)(T x, T t, T pw, T p0, T p1, T *d)
     T c = pos ? ONE - t : -pw * t;
     T cx = c == ZERO ? ZERO : c * x;
     *d = pos ? (ONE - t) - lw * sg : lw * sg - pw * t;
-    return cx + lw * FN(fl_log1p)(e);
+    return cx + lw * FN(fl_log1p_unit)(e);
 }
 
 /* hinge: max(0, 1 - t x), d = -t where 1 - t x > 0 else 0 (0 at the kink, as relu) */
