@@ -28,35 +28,54 @@ FL_INLINE T FN(fl_exp_diff)(T x, T m, T *d_out)
 FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *yv,
                                           Py_ssize_t C, Py_ssize_t l0, Py_ssize_t l1, int mode)
 {
+    /* `omp simd reduction` lets gcc keep per-lane partial sums: without it, IEEE order
+     * forbids vectorizing a floating-point sum (the order is still fixed for a given build,
+     * and rows are never split between threads) */
     for (Py_ssize_t r = l0; r < l1; r++) {
         const T *x = (const T *)xv + r * C;
         const T *g = gv ? (const T *)gv + r * C : NULL;
         T *y = (T *)yv + r * C;
         T m = -INFINITY;
+        #pragma omp simd reduction(max:m)
         for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
         double s1 = 0.0, cnt = 0.0;
+        if (mode == FL_LOG_SOFTMAX) {
+            #pragma omp simd reduction(+:s1, cnt)
+            for (Py_ssize_t k = 0; k < C; k++) {
+                T d, e = FN(fl_exp_diff)(x[k], m, &d);
+                s1 += d == ZERO ? 0.0 : (double)e;
+                cnt += d == ZERO ? 1.0 : 0.0;
+            }
+            /* d_k - L: d_k <= 0 <= L, no cancellation, so the dtype itself is enough */
+            const T L = (T)(m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1));
+            #pragma omp simd
+            for (Py_ssize_t k = 0; k < C; k++) y[k] = x[k] == m ? -L : (x[k] - m) - L;
+            continue;
+        }
+        #pragma omp simd reduction(+:s1, cnt)
         for (Py_ssize_t k = 0; k < C; k++) {
             T d, e = FN(fl_exp_diff)(x[k], m, &d);
             s1 += d == ZERO ? 0.0 : (double)e;
             cnt += d == ZERO ? 1.0 : 0.0;
-            if (mode != FL_LOG_SOFTMAX) y[k] = e;
+            y[k] = e;
         }
-        double sum = m == -INFINITY ? NAN : cnt + s1;
-        if (mode == FL_LOG_SOFTMAX) {
-            double L = m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1);
-            for (Py_ssize_t k = 0; k < C; k++)
-                y[k] = (T)(x[k] == m ? -L : ((double)x[k] - (double)m) - L);
-            continue;
-        }
-        for (Py_ssize_t k = 0; k < C; k++) y[k] = (T)((double)y[k] / sum);
+        const T rs = (T)(m == -INFINITY ? NAN : 1.0 / (cnt + s1));   /* 1 / sum */
+        #pragma omp simd
+        for (Py_ssize_t k = 0; k < C; k++) y[k] = y[k] * rs;
         if (mode == FL_SOFTMAX_GRAD) {
             double dot = 0.0;
+            #pragma omp simd reduction(+:dot)
             for (Py_ssize_t k = 0; k < C; k++) dot += (double)g[k] * (double)y[k];
-            for (Py_ssize_t k = 0; k < C; k++) y[k] = (T)((double)y[k] * ((double)g[k] - dot));
+            const T dt = (T)dot;
+            #pragma omp simd
+            for (Py_ssize_t k = 0; k < C; k++) y[k] = y[k] * (g[k] - dt);
         } else if (mode == FL_LOG_SOFTMAX_GRAD) {
             double sg = 0.0;
+            #pragma omp simd reduction(+:sg)
             for (Py_ssize_t k = 0; k < C; k++) sg += (double)g[k];
-            for (Py_ssize_t k = 0; k < C; k++) y[k] = (T)((double)g[k] - (double)y[k] * sg);
+            const T st = (T)sg;
+            #pragma omp simd
+            for (Py_ssize_t k = 0; k < C; k++) y[k] = g[k] - y[k] * st;
         }
     }
 }
@@ -97,10 +116,11 @@ FL_CLONES static void FN(fl_softmax_strided)(const void *xv, const void *gv, voi
                     y[k * inner + j] = (T)(v == m[j] ? -acc[j] : ((double)v - (double)m[j]) - acc[j]);
                 }
         } else {
-            for (Py_ssize_t j = 0; j < w; j++) s1[j] = m[j] == -INFINITY ? NAN : cnt[j] + s1[j];
+            T rs[FL_AXIS_CHUNK];
+            for (Py_ssize_t j = 0; j < w; j++) rs[j] = (T)(m[j] == -INFINITY ? NAN : 1.0 / (cnt[j] + s1[j]));
             for (Py_ssize_t k = 0; k < C; k++)
                 for (Py_ssize_t j = 0; j < w; j++)
-                    y[k * inner + j] = (T)((double)y[k * inner + j] / s1[j]);
+                    y[k * inner + j] = y[k * inner + j] * rs[j];
             if (mode == FL_SOFTMAX_GRAD || mode == FL_LOG_SOFTMAX_GRAD) {
                 for (Py_ssize_t k = 0; k < C; k++)
                     for (Py_ssize_t j = 0; j < w; j++)
@@ -126,6 +146,25 @@ FL_CLONES static void FN(fl_prelu_rows)(const void *xv, const void *wv, const vo
                                         Py_ssize_t r0, Py_ssize_t r1)
 {
     const T *wt = (const T *)wv;
+    if (inner == 1) {              /* (N, C): vectorize across the channels of a row */
+        for (Py_ssize_t r = r0; r < r1; r++) {
+            const T *x = (const T *)xv + r * C;
+            const T *g = gv ? (const T *)gv + r * C : NULL;
+            T *y = (T *)yv + r * C;
+            if (gw == NULL) {
+                #pragma omp simd
+                for (Py_ssize_t c = 0; c < C; c++) y[c] = x[c] > ZERO ? x[c] : wt[c] * x[c];
+            } else {
+                #pragma omp simd
+                for (Py_ssize_t c = 0; c < C; c++) {
+                    T gi = g ? g[c] : ONE;
+                    y[c] = x[c] > ZERO ? gi : wt[c] * gi;
+                    gw[c] += x[c] > ZERO ? 0.0 : (double)x[c] * (double)gi;
+                }
+            }
+        }
+        return;
+    }
     for (Py_ssize_t r = r0; r < r1; r++) {
         for (Py_ssize_t c = 0; c < C; c++) {
             Py_ssize_t off = (r * C + c) * inner;
@@ -133,9 +172,11 @@ FL_CLONES static void FN(fl_prelu_rows)(const void *xv, const void *wv, const vo
             const T *g = gv ? (const T *)gv + off : NULL;
             T *y = (T *)yv + off, a = wt[c];
             if (gw == NULL) {
+                #pragma omp simd
                 for (Py_ssize_t i = 0; i < inner; i++) y[i] = x[i] > ZERO ? x[i] : a * x[i];
             } else {
                 double s = 0.0;
+                #pragma omp simd reduction(+:s)
                 for (Py_ssize_t i = 0; i < inner; i++) {
                     T gi = g ? g[i] : ONE;
                     y[i] = x[i] > ZERO ? gi : a * gi;
