@@ -390,3 +390,43 @@ def test_row_lengths(torch, dtype, C_):
     rv, rg = R.categorical_cross_entropy_value_and_grad(y, q, reduction='none')
     assert_close(v, rv, dtype, **tol, what=f'cce value C={C_}')
     assert_close(g, rg, dtype, **tol, what=f'cce grad C={C_}')
+
+
+@pytest.mark.parametrize('shape', [(1, 10), (64, 10), (131, 7), (70, 32), (33, 33), (9, 300),
+                                   (5, 10, 3), (3, 6, 70), (2, 4, 5, 17), (150, 10, 1)])
+def test_lean_path(torch, dtype, shape):
+    """Class indices without weight or smoothing take the lean kernels (rows of <= 32 classes
+    transposed 64 at a time, longer rows along the row, (N, C, d...) across 64 positions);
+    they must agree with PyTorch (float64), with the general path (weight = ones), for every
+    reduction, grad_output, ignored targets, chunk tails and in-place gradients."""
+    F = torch.nn.functional
+    rng = np.random.default_rng(sum(shape))
+    x = (rng.normal(size=shape) * 4).astype(dtype)
+    Cn = shape[1]
+    t = rng.integers(0, Cn, shape[:1] + shape[2:])
+    t.reshape(-1)[1::4] = -100
+    ones = np.ones(Cn, dtype)
+    tol = _tol(dtype)
+    for red in REDUCTIONS:
+        go = _grad_output(rng, red, shape)
+        ref_v, ref_g = _torch_value_and_grad(torch, F.cross_entropy, x, (torch.tensor(t),),
+                                             {}, red, go)
+        v, g = fl.cross_entropy_value_and_grad(x, t, reduction=red, grad_output=go)
+        assert_close(v, ref_v, dtype, **tol, what=f'lean value {shape} {red}')
+        assert_close(g, ref_g, dtype, **tol, what=f'lean grad {shape} {red}')
+        gv, gg = fl.cross_entropy_value_and_grad(x, t, weight=ones, reduction=red,
+                                                 grad_output=go)
+        assert_close(v, gv, dtype, ulps=4, what=f'lean vs general value {shape} {red}')
+        assert_close(g, gg, dtype, ulps=4, what=f'lean vs general grad {shape} {red}')
+        np.testing.assert_array_equal(fl.cross_entropy(x, t, reduction=red), v)
+        np.testing.assert_array_equal(fl.cross_entropy_grad(x, t, reduction=red,
+                                                            grad_output=go), g)
+        xi = x.copy()
+        fl.cross_entropy_grad(xi, t, reduction=red, grad_output=go, out=xi)
+        np.testing.assert_array_equal(xi, g)
+    assert (g.reshape(shape[0], Cn, -1).transpose(0, 2, 1).reshape(-1, Cn)
+            [t.reshape(-1) == -100] == 0).all()
+    bad = t.copy()
+    bad.reshape(-1)[-1] = Cn
+    with pytest.raises(ValueError, match=f"class index {Cn} at position {bad.size - 1}"):
+        fl.cross_entropy(x, bad)

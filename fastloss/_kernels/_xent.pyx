@@ -39,6 +39,8 @@ cdef extern from "fl_xent.h" nogil:
         int kind
     void fl_xent_blocks_f(const fl_xent_args *a, Py_ssize_t b0, Py_ssize_t b1)
     void fl_xent_blocks_d(const fl_xent_args *a, Py_ssize_t b0, Py_ssize_t b1)
+    void fl_xent_lean_blocks_f(const fl_xent_args *a, Py_ssize_t b0, Py_ssize_t b1)
+    void fl_xent_lean_blocks_d(const fl_xent_args *a, Py_ssize_t b0, Py_ssize_t b1)
     void fl_xent_coef_f(const void *w, Py_ssize_t C, double ls, void *cw, void *wl)
     void fl_xent_coef_d(const void *w, Py_ssize_t C, double ls, void *cw, void *wl)
     Py_ssize_t fl_xent_scan_f(const int64_t *t, Py_ssize_t n, Py_ssize_t C, int64_t ignore,
@@ -59,7 +61,12 @@ cdef Py_ssize_t BLOCK_ELEMS = 8192     # elements per reduction block (whole lin
 
 
 cdef void blocks(bint f32, const fl_xent_args *a, Py_ssize_t b0, Py_ssize_t b1) noexcept nogil:
-    if f32:
+    if a.cw == NULL and a.kind == XENT:      # the lean path (see run)
+        if f32:
+            fl_xent_lean_blocks_f(a, b0, b1)
+        else:
+            fl_xent_lean_blocks_d(a, b0, b1)
+    elif f32:
         fl_xent_blocks_f(a, b0, b1)
     else:
         fl_xent_blocks_d(a, b0, b1)
@@ -243,18 +250,24 @@ def run(int kind, int what, object x, object target, object weight, object ignor
     cdef Py_ssize_t nblocks = (lines + a.block - 1) // a.block, b
     cdef double total = 0.0
     cdef char *coef = NULL
+    cdef double part_buf[64]
+    cdef bint lean = kind == XENT and is_index and wa is None and p == 0.0
     if what != GRAD and code != 0:
-        a.part = <double *>malloc(max(nblocks, 1) * sizeof(double))
-        if a.part == NULL:
-            raise MemoryError()
-    if kind == XENT:
+        if nblocks <= 64:
+            a.part = part_buf
+        else:
+            a.part = <double *>malloc(nblocks * sizeof(double))
+            if a.part == NULL:
+                raise MemoryError()
+    if kind == XENT and not lean:
         coef = <char *>malloc(2 * max(C, 16) * cnp.PyArray_ITEMSIZE(xa))   # FL_XENT_PAD
         if coef == NULL:
-            free(a.part)
+            if a.part != part_buf:
+                free(a.part)
             raise MemoryError()
         a.cw, a.wl = coef, coef + max(C, 16) * cnp.PyArray_ITEMSIZE(xa)
     with nogil:
-        if kind == XENT:
+        if coef != NULL:
             if f32:
                 fl_xent_coef_f(a.w, C, p, coef, <void *>a.wl)
             else:
@@ -264,7 +277,8 @@ def run(int kind, int what, object x, object target, object weight, object ignor
         if a.part != NULL:
             for b in range(nblocks):
                 total += a.part[b]
-            free(a.part)
+            if a.part != part_buf:
+                free(a.part)
 
     cdef object value = None, grad = None
     if what != GRAD:

@@ -11,6 +11,7 @@
 
 enum { FL_XENT = 0, FL_NLL = 1, FL_CCE = 2 };
 #define FL_XENT_PAD 16      /* rows of at most 16 classes are padded to 16 */
+#define FL_XENT_SHORT 32    /* lean path: rows of at most this many classes are transposed */
 
 typedef struct {
     const void *x;          /* IN  logits / log-probabilities / probabilities (outer, C, inner) */

@@ -185,6 +185,198 @@ FL_CLONES static void FN(fl_xent_blocks)(const fl_xent_args *a, Py_ssize_t b0, P
     }
 }
 
+/* ---- lean path: FL_XENT with class indices, no weight, no label smoothing --------------
+ * loss = L - d_t, grad_k = s e_k / sum (k != t), grad_t = s (p_t - 1); ignored lines 0.
+ * Lines are processed FL_XENT_CHUNK at a time with SIMD across the lines: x points to the
+ * first line's class 0, class k of line j is at x[k * cs + j].  gx (same layout, may be x
+ * itself: each element is read before it is written) receives e_k, then the gradient when
+ * `fin` is set (lx: the gradient's layout differs; the caller scales it, see below).
+ * Returns the sum of the w line losses (vector order fixed for a build and CPU). */
+#define FL_XENT_CHUNK 64
+FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_ssize_t w,
+                                        const T *x, Py_ssize_t cs, const T *xt, T *gx,
+                                        T *cf, T *gt, int fin)
+{
+    const Py_ssize_t C = a->C;
+    const int64_t *t = a->t + l, ign = a->ignore;
+    const T *g = a->g ? (const T *)a->g + l : NULL;
+    T *lossv = a->loss ? (T *)a->loss + l : NULL;
+    T m[FL_XENT_CHUNK];
+    double s1[FL_XENT_CHUNK], cnt[FL_XENT_CHUNK];
+    #pragma omp simd
+    for (Py_ssize_t j = 0; j < w; j++) { m[j] = -INFINITY; s1[j] = 0.0; cnt[j] = 0.0; }
+    for (Py_ssize_t k = 0; k < C; k++) {
+        #pragma omp simd
+        for (Py_ssize_t j = 0; j < w; j++) { T v = x[k * cs + j]; m[j] = v > m[j] ? v : m[j]; }
+    }
+    if (gx) {
+        for (Py_ssize_t k = 0; k < C; k++) {
+            #pragma omp simd
+            for (Py_ssize_t j = 0; j < w; j++) {
+                T v = x[k * cs + j], d = v == m[j] ? ZERO : v - m[j], e = FN(fl_exp_neg)(d);
+                s1[j] += d == ZERO ? 0.0 : (double)e;
+                cnt[j] += d == ZERO ? 1.0 : 0.0;
+                gx[k * cs + j] = e;
+            }
+        }
+    } else {
+        for (Py_ssize_t k = 0; k < C; k++) {
+            #pragma omp simd
+            for (Py_ssize_t j = 0; j < w; j++) {
+                T v = x[k * cs + j], d = v == m[j] ? ZERO : v - m[j], e = FN(fl_exp_neg)(d);
+                s1[j] += d == ZERO ? 0.0 : (double)e;
+                cnt[j] += d == ZERO ? 1.0 : 0.0;
+            }
+        }
+    }
+    /* per line (no `omp simd` here: gcc then fails on the bit casts of the exp/log) */
+    double acc = 0.0, lv[FL_XENT_CHUNK], sv[FL_XENT_CHUNK];
+    if (g) {
+        for (Py_ssize_t j = 0; j < w; j++) sv[j] = (double)g[j];
+    } else {
+        for (Py_ssize_t j = 0; j < w; j++) sv[j] = a->scale;
+    }
+    for (Py_ssize_t j = 0; j < w; j++) {
+        const int ok = t[j] != ign;
+        const T dt = xt[j] == m[j] ? ZERO : xt[j] - m[j];
+        const double sum = m[j] == -INFINITY ? NAN : cnt[j] + s1[j];
+        const double L = m[j] == -INFINITY ? NAN : fl_log1p_d(cnt[j] - 1.0 + s1[j]);
+        lv[j] = ok ? L - (double)dt : 0.0;
+        const double s = sv[j];
+        const double pt = (double)FN(fl_exp_neg)(dt) / sum;
+        const double pm1 = dt == ZERO ? -(cnt[j] - 1.0 + s1[j]) / sum : pt - 1.0;
+        cf[j] = ok ? (T)(s / sum) : ZERO;
+        gt[j] = ok ? (T)(s * pm1) : ZERO;
+        m[j] = ok ? ONE : ZERO;            /* reused: 1 where the line is kept */
+    }
+    #pragma omp simd reduction(+:acc)
+    for (Py_ssize_t j = 0; j < w; j++) acc += lv[j];
+    if (lossv) {
+        #pragma omp simd
+        for (Py_ssize_t j = 0; j < w; j++) lossv[j] = (T)lv[j];
+    }
+    if (gx && fin) {
+        for (Py_ssize_t k = 0; k < C; k++) {
+            #pragma omp simd
+            for (Py_ssize_t j = 0; j < w; j++)
+                gx[k * cs + j] = m[j] == ONE ? cf[j] * gx[k * cs + j] : ZERO;
+        }
+        for (Py_ssize_t j = 0; j < w; j++) {
+            int64_t tj = t[j] != ign ? t[j] : 0;
+            gx[tj * cs + j] = gt[j];           /* 0 for an ignored line */
+        }
+    }
+    return acc;
+}
+
+/* lean path, blocks [b0, b1); inner == 1 with short rows is transposed FL_XENT_CHUNK rows
+ * at a time into a class-major buffer; long rows are done one at a time along the row */
+FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t b0, Py_ssize_t b1)
+{
+    const Py_ssize_t C = a->C, inner = a->inner;
+    const T *X = (const T *)a->x;
+    T *GX = (T *)a->gx;
+    const int64_t *tg = a->t, ign = a->ignore;
+    T xt[FL_XENT_CHUNK], cf[FL_XENT_CHUNK], gt[FL_XENT_CHUNK];
+    for (Py_ssize_t b = b0; b < b1; b++) {
+        Py_ssize_t l0 = b * a->block, l1 = l0 + a->block < a->lines ? l0 + a->block : a->lines;
+        double acc = 0.0;
+        if (inner == 1 && C <= FL_XENT_SHORT) {
+            /* FL_XENT_CHUNK rows transposed into buf (class-major), SIMD across the rows,
+             * the gradient transposed back */
+            T buf[FL_XENT_SHORT * FL_XENT_CHUNK];
+            for (Py_ssize_t l = l0; l < l1; l += FL_XENT_CHUNK) {
+                Py_ssize_t w = l1 - l < FL_XENT_CHUNK ? l1 - l : FL_XENT_CHUNK;
+                const T *x = X + l * C;
+                for (Py_ssize_t k = 0; k < C; k++) {
+                    #pragma omp simd
+                    for (Py_ssize_t j = 0; j < w; j++) buf[k * FL_XENT_CHUNK + j] = x[j * C + k];
+                }
+                #pragma omp simd
+                for (Py_ssize_t j = 0; j < w; j++) {
+                    int64_t tj = tg[l + j];
+                    xt[j] = x[j * C + (tj != ign ? tj : 0)];
+                }
+                acc += FN(fl_xent_lean_chunk)(a, l, w, buf, FL_XENT_CHUNK, xt,
+                                              GX ? buf : NULL, cf, gt, 0);
+                if (GX) {
+                    T *gx = GX + l * C;
+                    const int64_t *tl = tg + l;
+                    for (Py_ssize_t k = 0; k < C; k++) {
+                        #pragma omp simd
+                        for (Py_ssize_t j = 0; j < w; j++)
+                            gx[j * C + k] = tl[j] == ign ? ZERO : tl[j] == k ? gt[j]
+                                            : cf[j] * buf[k * FL_XENT_CHUNK + j];
+                    }
+                }
+            }
+        } else if (inner == 1) {
+            for (Py_ssize_t l = l0; l < l1; l++) {
+                const T *x = X + l * C;
+                T *gx = GX ? GX + l * C : NULL;
+                const int64_t tj = tg[l];
+                const int ok = tj != ign;
+                T m = -INFINITY;
+                #pragma omp simd reduction(max:m)
+                for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
+                const T xtj = x[ok ? tj : 0];
+                const T dt = xtj == m ? ZERO : xtj - m;
+                double s1 = 0.0, cnt = 0.0;
+                if (gx) {
+                    #pragma omp simd reduction(+:s1, cnt)
+                    for (Py_ssize_t k = 0; k < C; k++) {
+                        T v = x[k], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
+                        s1 += d == ZERO ? 0.0 : (double)e;
+                        cnt += d == ZERO ? 1.0 : 0.0;
+                        gx[k] = e;
+                    }
+                } else {
+                    #pragma omp simd reduction(+:s1, cnt)
+                    for (Py_ssize_t k = 0; k < C; k++) {
+                        T v = x[k], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
+                        s1 += d == ZERO ? 0.0 : (double)e;
+                        cnt += d == ZERO ? 1.0 : 0.0;
+                    }
+                }
+                const double sum = m == -INFINITY ? NAN : cnt + s1;
+                const double L = m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1);
+                const double v = ok ? L - (double)dt : 0.0;
+                if (a->loss) ((T *)a->loss)[l] = (T)v;
+                acc += v;
+                if (gx) {
+                    if (!ok) {
+                        for (Py_ssize_t k = 0; k < C; k++) gx[k] = ZERO;
+                        continue;
+                    }
+                    const double s = a->g ? (double)((const T *)a->g)[l] : a->scale;
+                    const T c = (T)(s / sum);
+                    #pragma omp simd
+                    for (Py_ssize_t k = 0; k < C; k++) gx[k] = c * gx[k];
+                    const double pt = (double)FN(fl_exp_neg)(dt) / sum;
+                    const double pm1 = dt == ZERO ? -(cnt - 1.0 + s1) / sum : pt - 1.0;
+                    gx[tj] = (T)(s * pm1);
+                }
+            }
+        } else {
+            /* classes strided by inner: chunks of up to 64 consecutive lines of one outer */
+            for (Py_ssize_t l = l0; l < l1;) {
+                Py_ssize_t o = l / inner, i = l - o * inner, w = inner - i;
+                if (w > l1 - l) w = l1 - l;
+                if (w > FL_XENT_CHUNK) w = FL_XENT_CHUNK;
+                Py_ssize_t base = o * C * inner + i;
+                for (Py_ssize_t j = 0; j < w; j++) {
+                    int64_t tj = tg[l + j];
+                    xt[j] = X[base + (tj != ign ? tj : 0) * inner + j];
+                }
+                acc += FN(fl_xent_lean_chunk)(a, l, w, X + base, inner, xt,
+                                              GX ? GX + base : NULL, cf, gt, 1);
+                l += w;
+            }
+        }
+        if (a->part) a->part[b] = acc;
+    }
+}
+
 /* Class indices: the first position whose index is outside [0, C) and not `ignore` (-1 if
  * none); *denom = sum of w[t] (1 without weights) over the other positions, in order. */
 static Py_ssize_t FN(fl_xent_scan)(const int64_t *t, Py_ssize_t n, Py_ssize_t C, int64_t ignore,
@@ -192,6 +384,15 @@ static Py_ssize_t FN(fl_xent_scan)(const int64_t *t, Py_ssize_t n, Py_ssize_t C,
 {
     const T *w = (const T *)wv;
     double acc = 0.0;
+    if (!w) {                       /* vectorized: count, and look for a bad index at all */
+        int64_t kept = 0, bad = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int64_t v = t[i], ok = v != ignore;
+            kept += ok;
+            bad |= ok & ((uint64_t)v >= (uint64_t)C);
+        }
+        if (!bad) { *denom = (double)kept; return -1; }
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t v = t[i];
         if (v == ignore) continue;
