@@ -157,6 +157,40 @@ FL_CLONES static void FN(fl_xent_blocks)(const fl_xent_args *a, Py_ssize_t b0, P
     for (Py_ssize_t b = b0; b < b1; b++) {
         Py_ssize_t l0 = b * a->block, l1 = l0 + a->block < a->lines ? l0 + a->block : a->lines;
         double acc = 0.0;
+        if (a->kind == FL_NLL && inner == 1) {
+            /* nll_loss with classes last: one gather per row (and a zeroed gradient row).
+             * The value-only loop is branch-free so it vectorizes (masked gathers, per-lane
+             * sums in a fixed order). */
+            const T *w = (const T *)a->w;
+            const int64_t *tt = a->t, ign = a->ignore;
+            if (!GX) {
+                #pragma omp simd reduction(+:acc)
+                for (Py_ssize_t l = l0; l < l1; l++) {
+                    const int64_t t = tt[l];
+                    const int kept = t != ign;
+                    const int64_t tk = kept ? t : 0;
+                    const T wt = kept ? (w ? w[tk] : ONE) : ZERO;
+                    const T xv = X[l * C + tk];
+                    const double v = wt == ZERO ? 0.0 : -(double)wt * (double)xv;
+                    if (loss) loss[l] = (T)v;
+                    acc += v;
+                }
+            } else {
+                for (Py_ssize_t l = l0; l < l1; l++) {
+                    const int64_t t = tt[l];
+                    const int kept = t != ign;
+                    const double wt = kept ? (w ? (double)w[t] : 1.0) : 0.0;
+                    const double v = wt == 0.0 ? 0.0 : -wt * (double)X[l * C + (kept ? t : 0)];
+                    T *gx = GX + l * C;
+                    memset(gx, 0, (size_t)C * sizeof(T));
+                    if (kept) gx[t] = (T)(-(a->g ? (double)((const T *)a->g)[l] : a->scale) * wt);
+                    if (loss) loss[l] = (T)v;
+                    acc += v;
+                }
+            }
+            if (a->part) a->part[b] = acc;
+            continue;
+        }
         for (Py_ssize_t l = l0; l < l1; l++) {
             Py_ssize_t o = l / inner, off = o * C * inner + (l - o * inner);
             const T *q = Q ? Q + off : NULL;
