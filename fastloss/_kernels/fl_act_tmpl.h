@@ -103,18 +103,28 @@ FL_INLINE T FN(fl_silu)(T x, T p0, T p1)
     return x < FN(fl_exp_min) ? -ZERO : r;
 }
 /* silu'(x) = sigma(x) + x sigma'(x) = sigma(x) (1 + x sigma(-x)) = e (d + x) / d^2 for x < 0.
- * It has a zero at x0 = -1.27846..., where 1 + x/d cancels: float is evaluated in double;
- * double uses, within 0.45 of x0, a degree-24 Taylor polynomial in h = x - x0 (exact by
- * Sterbenz; coefficients from mpmath; measured <= 2.6 ulp), selected branch-free. */
-#define FL_SILU_ROOT (-1.2784645427610737)
+ * It has a zero at x0 = -1.27846..., where 1 + x/d cancels: within 0.45 of x0 a Taylor
+ * polynomial in h = x - x0 (exact by Sterbenz; coefficients from mpmath about x0 rounded to
+ * the dtype; degree 10 for float, 24 for double) is selected branch-free. */
 #if FL_T_IS_FLOAT
-FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
+#define FL_SILU_ROOT_T (-1.2784645557403564f)
+FL_INLINE T FN(fl_silu_root_taylor)(T h)     /* degree 10, <= 2.2 ulp on |h| < 0.45 */
 {
-    double xd = x, s2, p = fl_exp_neg_parts_d(-fl_abs_d(xd), &s2), e = p * s2, d = 1.0 + e;
-    double r = xd >= 0.0 ? (1.0 + xd * e / d) / d : ((p * (d + xd)) / (d * d)) * s2;
-    return x == INFINITY ? ONE : (x < fl_exp_min_d ? ZERO : (T)r);
+    T q = -2.9733540941379033e-05f;
+    q = q * h + -4.0905339119490236e-05f;
+    q = q * h + 0.0001857072493294254f;
+    q = q * h + 0.0007985218544490635f;
+    q = q * h + 0.00012662733206525445f;
+    q = q * h + -0.006606589071452618f;
+    q = q * h + -0.015222654677927494f;
+    q = q * h + 0.018874814733862877f;
+    q = q * h + 0.14664879441261292f;
+    q = q * h + 0.2178117036819458f;
+    q = q * h + -2.8270397134377845e-09f;
+    return q;
 }
 #else
+#define FL_SILU_ROOT_T (-1.2784645427610737)
 FL_INLINE T FN(fl_silu_root_taylor)(T h)
 {
     T q = 1.4842855116792245e-12;
@@ -144,6 +154,7 @@ FL_INLINE T FN(fl_silu_root_taylor)(T h)
     q = q * h + 2.3843834755243115e-17;
     return q;
 }
+#endif
 FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
 {
     /* x < 0: p (d + x) / d^2 * s2 with the roundings of d = 1 + e (dl), d + x (te) and d^2
@@ -152,14 +163,14 @@ FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
     T dl = (ONE - d) + e;
     T t = d + x, bb = t - d, te = (d - (t - bb)) + (x - bb);
     T num = FN(fl_fma)(p, t, p * (te + dl));
-    T dd = d * d, ddl = FN(fl_fma)(d, d, -dd);
-    T r = x >= ZERO ? (ONE + x * e / d) / d
-                    : ((num / dd) * (ONE - (ddl + (T)2 * d * dl) / dd)) * s2;
-    T h = x - (T)FL_SILU_ROOT;
+    T dd = d * d, ddl = FN(fl_fma)(d, d, -dd), inv = ONE / dd;    /* the one division */
+    T r = x >= ZERO ? (d + x * e) * inv                           /* (1 + x e / d) / d */
+                    : ((num * inv) * (ONE - (ddl + (T)2 * d * dl) * inv)) * s2;
+    T h = x - FL_SILU_ROOT_T;
     r = FN(fl_abs)(h) < (T)0.45 ? FN(fl_silu_root_taylor)(h) : r;
     return x == INFINITY ? ONE : (x < FN(fl_exp_min) ? ZERO : r);
 }
-#endif
+#undef FL_SILU_ROOT_T
 
 /* gelu(x) = x Phi(x) = x/2 erfc(-x/sqrt2) and the tanh approximation: see fl_gelu_tmpl.h */
 #include "fl_gelu_tmpl.h"
