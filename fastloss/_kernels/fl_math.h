@@ -77,6 +77,21 @@ FL_INLINE float fl_exp_neg_parts_f(float x, float *s2)
 }
 FL_INLINE float fl_exp_neg_f(float x) { float s2, p = fl_exp_neg_parts_f(x, &s2); return p * s2; }
 
+/* 2^kf for an integer-valued double kf in [-1600, 0], as two factors: *p is multiplied by
+ * 2^(k1) and 2^(k2) is returned, k1 = floor(k/2), k2 = k - k1.  No float -> int64 conversion
+ * or 64-bit arithmetic shift (AVX2 has neither, and gcc would leave the whole loop scalar in
+ * the AVX2 clone): the halving is done in floating point (exact) and the integers are read
+ * out of the mantissa of y + 1.5*2^52 + 1023. */
+FL_INLINE double fl_scale2_d(double kf, double *p)
+{
+    double k1f = floor(kf * 0.5), k2f = kf - k1f;
+    const double magic = 6755399441055744.0 + 1023.0;
+    int64_t b1 = fl_d2bits(k1f + magic) - fl_d2bits(6755399441055744.0);
+    int64_t b2 = fl_d2bits(k2f + magic) - fl_d2bits(6755399441055744.0);
+    *p = *p * fl_bits2d(b1 << 52);
+    return fl_bits2d(b2 << 52);
+}
+
 FL_INLINE double fl_exp_neg_parts_d(double x, double *s2)
 {
     x = x < -1100.0 ? -1100.0 : x;
@@ -98,10 +113,8 @@ FL_INLINE double fl_exp_neg_parts_d(double x, double *s2)
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    int64_t k = (int64_t)kf;
-    int64_t k1 = k >> 1, k2 = k - k1;
-    *s2 = fl_bits2d((k2 + 1023) << 52);
-    return p * fl_bits2d((k1 + 1023) << 52);
+    *s2 = fl_scale2_d(kf, &p);
+    return p;
 }
 FL_INLINE double fl_exp_neg_d(double x) { double s2, p = fl_exp_neg_parts_d(x, &s2); return p * s2; }
 
@@ -148,10 +161,16 @@ FL_INLINE double fl_expm1_neg_d(double x)
     p = p * r + 1.0 / 6.0;
     p = p * r + 0.5;
     p = r + (r * r) * p;
-    int64_t k = (int64_t)kf;
-    int64_t k1 = k >> 1, k2 = k - k1;
-    double scale = fl_bits2d((k1 + 1023) << 52) * fl_bits2d((k2 + 1023) << 52);
+    double one = 1.0, s2 = fl_scale2_d(kf, &one), scale = one * s2;
     return scale * p + (scale - 1.0);
+}
+
+/* (ix >> 52) - 1023 as a double, for ix >= 0: a logical shift and the magic-number
+ * int -> double conversion (AVX2 has neither a 64-bit arithmetic shift nor cvtqq2pd) */
+FL_INLINE double fl_exponent_d(int64_t ix)
+{
+    uint64_t e = (uint64_t)ix >> 52;
+    return fl_bits2d((int64_t)(e | 0x4330000000000000ULL)) - (4503599627370496.0 + 1023.0);
 }
 
 /* ---- log(1+f) for f in [sqrt(2)/2-1, sqrt(2)-1]: f - f^2/2 + s (f^2/2 + R(s^2)),
@@ -200,11 +219,10 @@ FL_INLINE double fl_log1p_d(double u)
     double m = 1.0 + u;
     double dm = u - (m - 1.0);
     int64_t ix = fl_d2bits(m) + (0x3ff0000000000000LL - 0x3fe6a09e667f3bcdLL);
-    int64_t k = (ix >> 52) - 1023;
+    double kf = fl_exponent_d(ix);
     double f = fl_bits2d((ix & 0x000fffffffffffffLL) + 0x3fe6a09e667f3bcdLL) - 1.0;
     double q = 1.0 / ((2.0 + f) * m);
     double s = f * m * q, c = dm * (2.0 + f) * q;
-    double kf = (double)k;
     double r = kf * FL_LN2_HI_D + (fl_log1p_core_d(f, s) + (c + kf * FL_LN2_LO_D));
     r = u == -1.0 ? -INFINITY : r;
     r = u == INFINITY ? INFINITY : r;
@@ -252,9 +270,8 @@ FL_INLINE double fl_log_d(double x)
     int sub = x < 2.2250738585072014e-308;
     double m = sub ? x * 18014398509481984.0 : x;
     int64_t ix = fl_d2bits(m) + (0x3ff0000000000000LL - 0x3fe6a09e667f3bcdLL);
-    int64_t k = (ix >> 52) - 1023 - (sub ? 54 : 0);
+    double kf = fl_exponent_d(ix) - (sub ? 54.0 : 0.0);
     double f = fl_bits2d((ix & 0x000fffffffffffffLL) + 0x3fe6a09e667f3bcdLL) - 1.0;
-    double kf = (double)k;
     double r = kf * FL_LN2_HI_D + (fl_log1p_core_d(f, f / (2.0 + f)) + kf * FL_LN2_LO_D);
     r = x == 0.0 ? -INFINITY : r;
     r = x == INFINITY ? INFINITY : r;
