@@ -2,7 +2,7 @@
 
 * OpenMP is detected by compiling and linking a small program with -fopenmp; without it
   the extensions are built serially and a warning says so.
-* Flags: -O3 -fno-math-errno -fno-trapping-math.  Never -ffast-math / -Ofast: one such
+* Flags: -O3 -fno-math-errno -fno-trapping-math, and never the fast-math options: one such
   object flips the whole process to flush-to-zero and breaks the kernels' rounding tricks.
 * The block loops carry target_clones (fl_simd.h), so the baseline build still runs
   AVX-512/AVX2 code where the CPU has it.  FASTLOSS_NATIVE=1 builds with -march=native

@@ -138,7 +138,7 @@ def ctc(object log_probs, object targets, object input_lengths, object target_le
     cdef int nt = threads_for(p.steps * N * (L + p.C), GRAIN)
     if nt > N:
         nt = <int>N
-    cdef int rc
+    cdef int rc                            # status code, not an index
     with nogil:
         rc = run(&p, nt)
     if rc != 0:

@@ -89,7 +89,7 @@ def positive_counts(object z, str name='z'):
     cdef Py_ssize_t rows = cnp.PyArray_DIM(za, 0)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(za)
     cdef Py_ssize_t U = 1
-    cdef int d
+    cdef Py_ssize_t d                      # dimension index
     for d in range(1, cnp.PyArray_NDIM(za)):
         U *= cnp.PyArray_DIM(za, d)
     cdef cnp.ndarray cnt = V.zeros_f64(U).view('int64')   # zeroed int64 buffer
@@ -164,7 +164,7 @@ def l2_maxabs(object g, str name='grads'):
     cdef cnp.ndarray work = V.zeros_f64(2 * nb)
     cdef double *sb = <double *>cnp.PyArray_DATA(work)
     cdef double s = 0.0, m = 0.0, m2 = 0.0, scale = 1.0
-    cdef int e
+    cdef int e                             # a binary exponent, not an index
     with nogil:
         sumsq_maxabs(f32, xp, n, 1.0, &s, &m, sb, sb + nb)
         if s != s:
