@@ -51,37 +51,18 @@ def openmp_flags():
     return None
 
 
-def quadmath_flags():
-    """Link libquadmath (gcc's __float128 math) when a test program builds with it."""
-    src = '#include <quadmath.h>\nint main(void){__float128 x = 2; return expq(x) > 0 ? 0 : 1;}\n'
-    with tempfile.TemporaryDirectory() as d:
-        c, exe = os.path.join(d, 'q.c'), os.path.join(d, 'q')
-        with open(c, 'w') as f:
-            f.write(src)
-        try:
-            r = subprocess.run(compiler_command() + [c, '-o', exe, '-lquadmath'],
-                               capture_output=True, timeout=120)
-            if r.returncode == 0 and subprocess.run([exe], timeout=60).returncode == 0:
-                return True
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return False
-
-
 omp = openmp_flags()
-quad = quadmath_flags()
 if omp is None:
     warnings.warn('fastloss: no working OpenMP found; building the kernels serially '
                   '(every call will use one thread).')
 omp_c, omp_l = omp or ([], [])
-quad_c, quad_l = (['-DFL_HAVE_QUADMATH'], ['-lquadmath']) if quad else ([], [])
 native = os.environ.get('FASTLOSS_NATIVE') == '1'
 cflags = ['-O3', '-fno-math-errno', '-fno-trapping-math', '-std=gnu11',
-          '-Wno-unused-function', '-Wno-unreachable-code'] + omp_c + quad_c
+          '-Wno-unused-function', '-Wno-unreachable-code'] + omp_c
 if native:
     cflags += ['-march=native', '-DFL_NATIVE']
 build_info = dict(compiler=' '.join(compiler_command()), cflags=' '.join(cflags),
-                  ldflags=' '.join(omp_l + quad_l), openmp=omp is not None, quadmath=quad, native=native,
+                  ldflags=' '.join(omp_l), openmp=omp is not None, native=native,
                   python=sys.version.split()[0], numpy=np.__version__)
 
 only = os.environ.get('FASTLOSS_EXT')
@@ -93,7 +74,7 @@ extensions = [
               depends=sorted(glob.glob('fastloss/_kernels/*.h')),
               define_macros=[('NPY_NO_DEPRECATED_API', 'NPY_1_7_API_VERSION'),
                              ('FL_BUILD_INFO', '"' + repr(build_info).replace('"', "'") + '"')],
-              extra_compile_args=cflags, extra_link_args=omp_l + quad_l)
+              extra_compile_args=cflags, extra_link_args=omp_l)
     for n in names
 ]
 
