@@ -26,13 +26,6 @@ LOSSES = ('mse_loss', 'l1_loss', 'huber_loss', 'smooth_l1_loss', 'msle_loss', 'm
 __all__ = [name + suffix for name in LOSSES for suffix in ('', '_grad', '_value_and_grad')]
 
 
-def _nonneg(value, name):
-    v = V.param(value, name)
-    if not v >= 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    return v
-
-
 # ---- mse ------------------------------------------------------------------------------
 
 def mse_loss(input, target, reduction='mean'):
@@ -93,7 +86,7 @@ def huber_loss_value_and_grad(input, target, delta=1.0, reduction='mean', grad_o
 # ---- smooth_l1 ------------------------------------------------------------------------
 
 def _smooth_l1(beta):
-    b = _nonneg(beta, 'beta')
+    b = V.param(beta, 'beta', nonnegative=True)
     return (_SMOOTH_L1, b) if b > 0 else (_L1, 0.0)      # beta = 0 is exactly l1 (PyTorch)
 
 
@@ -121,40 +114,46 @@ def smooth_l1_loss_value_and_grad(input, target, beta=1.0, reduction='mean', gra
 
 def msle_loss(input, target, eps=1e-7, reduction='mean'):
     """(log1p(max(input, eps)) - log1p(max(target, eps)))^2 (Keras; eps >= 0)."""
-    return _loss(_MSLE, input, target, reduction, _VALUE, _nonneg(eps, 'eps'), 0.0,
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _loss(_MSLE, input, target, reduction, _VALUE, eps, 0.0,
                  None, None, None, None)
 
 
 def msle_loss_grad(input, target, eps=1e-7, reduction='mean', grad_output=None, out=None):
     """2 (log1p(max(input, eps)) - log1p(max(target, eps))) / (1 + input) where
     input >= eps, else 0."""
-    return _loss(_MSLE, input, target, reduction, _GRAD, _nonneg(eps, 'eps'), 0.0,
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _loss(_MSLE, input, target, reduction, _GRAD, eps, 0.0,
                  None, None, grad_output, out)
 
 
 def msle_loss_value_and_grad(input, target, eps=1e-7, reduction='mean', grad_output=None,
                              out=None):
     """(msle_loss, msle_loss_grad) in one pass."""
-    return _loss(_MSLE, input, target, reduction, _BOTH, _nonneg(eps, 'eps'), 0.0,
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _loss(_MSLE, input, target, reduction, _BOTH, eps, 0.0,
                  None, None, grad_output, out)
 
 
 def mape_loss(input, target, eps=1e-7, reduction='mean'):
     """100 |target - input| / max(|target|, eps) (Keras; eps >= 0)."""
-    return _loss(_MAPE, input, target, reduction, _VALUE, _nonneg(eps, 'eps'), 0.0,
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _loss(_MAPE, input, target, reduction, _VALUE, eps, 0.0,
                  None, None, None, None)
 
 
 def mape_loss_grad(input, target, eps=1e-7, reduction='mean', grad_output=None, out=None):
     """100 sign(input - target) / max(|target|, eps), 0 at equality."""
-    return _loss(_MAPE, input, target, reduction, _GRAD, _nonneg(eps, 'eps'), 0.0,
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _loss(_MAPE, input, target, reduction, _GRAD, eps, 0.0,
                  None, None, grad_output, out)
 
 
 def mape_loss_value_and_grad(input, target, eps=1e-7, reduction='mean', grad_output=None,
                              out=None):
     """(mape_loss, mape_loss_grad) in one pass."""
-    return _loss(_MAPE, input, target, reduction, _BOTH, _nonneg(eps, 'eps'), 0.0,
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _loss(_MAPE, input, target, reduction, _BOTH, eps, 0.0,
                  None, None, grad_output, out)
 
 

@@ -151,14 +151,17 @@ def zeros_f64(n):
     return np.zeros(n, np.float64)
 
 
-def param(value, name, positive=False):
-    """A scalar float parameter (negative_slope, alpha, beta, ...)."""
+def param(value, name, positive=False, nonnegative=False):
+    """A scalar float parameter (negative_slope, alpha, beta, eps, ...), optionally > 0 or
+    >= 0 (NaN is neither)."""
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}") from None
     if positive and not v > 0:
         raise ValueError(f"{name} must be > 0, got {value!r}")
+    if nonnegative and not v >= 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
     return v
 
 

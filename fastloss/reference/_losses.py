@@ -11,13 +11,6 @@ _ERRS = dict(all='ignore')
 _KL_REDUCTIONS = ('mean', 'sum', 'none', 'batchmean')
 
 
-def _nonneg(v, name):
-    v = V.param(v, name)
-    if not v >= 0:
-        raise ValueError(f"{name} must be >= 0, got {v!r}")
-    return v
-
-
 def _run(pointwise, form, input, target, reduction, grad_output=None, weight=None,
          pos_weight=None, allowed=V.REDUCTIONS, **params):
     """Evaluate l, d = pointwise(x, t, pw, **params) and build the requested form."""
@@ -195,39 +188,42 @@ def huber_loss_value_and_grad(input, target, delta=1.0, reduction='mean', grad_o
 
 
 def smooth_l1_loss(input, target, beta=1.0, reduction='mean'):
-    return _run(_smooth_l1, 0, input, target, reduction, beta=_nonneg(beta, 'beta'))
+    beta = V.param(beta, 'beta', nonnegative=True)
+    return _run(_smooth_l1, 0, input, target, reduction, beta=beta)
 
 
 def smooth_l1_loss_grad(input, target, beta=1.0, reduction='mean', grad_output=None):
-    return _run(_smooth_l1, 1, input, target, reduction, grad_output, beta=_nonneg(beta, 'beta'))
+    beta = V.param(beta, 'beta', nonnegative=True)
+    return _run(_smooth_l1, 1, input, target, reduction, grad_output, beta=beta)
 
 
 def smooth_l1_loss_value_and_grad(input, target, beta=1.0, reduction='mean', grad_output=None):
-    return _run(_smooth_l1, 2, input, target, reduction, grad_output, beta=_nonneg(beta, 'beta'))
+    beta = V.param(beta, 'beta', nonnegative=True)
+    return _run(_smooth_l1, 2, input, target, reduction, grad_output, beta=beta)
 
 
 def msle_loss(input, target, eps=1e-7, reduction='mean'):
-    return _run(_msle, 0, input, target, reduction, eps=_nonneg(eps, 'eps'))
+    return _run(_msle, 0, input, target, reduction, eps=V.param(eps, 'eps', nonnegative=True))
 
 
 def msle_loss_grad(input, target, eps=1e-7, reduction='mean', grad_output=None):
-    return _run(_msle, 1, input, target, reduction, grad_output, eps=_nonneg(eps, 'eps'))
+    return _run(_msle, 1, input, target, reduction, grad_output, eps=V.param(eps, 'eps', nonnegative=True))
 
 
 def msle_loss_value_and_grad(input, target, eps=1e-7, reduction='mean', grad_output=None):
-    return _run(_msle, 2, input, target, reduction, grad_output, eps=_nonneg(eps, 'eps'))
+    return _run(_msle, 2, input, target, reduction, grad_output, eps=V.param(eps, 'eps', nonnegative=True))
 
 
 def mape_loss(input, target, eps=1e-7, reduction='mean'):
-    return _run(_mape, 0, input, target, reduction, eps=_nonneg(eps, 'eps'))
+    return _run(_mape, 0, input, target, reduction, eps=V.param(eps, 'eps', nonnegative=True))
 
 
 def mape_loss_grad(input, target, eps=1e-7, reduction='mean', grad_output=None):
-    return _run(_mape, 1, input, target, reduction, grad_output, eps=_nonneg(eps, 'eps'))
+    return _run(_mape, 1, input, target, reduction, grad_output, eps=V.param(eps, 'eps', nonnegative=True))
 
 
 def mape_loss_value_and_grad(input, target, eps=1e-7, reduction='mean', grad_output=None):
-    return _run(_mape, 2, input, target, reduction, grad_output, eps=_nonneg(eps, 'eps'))
+    return _run(_mape, 2, input, target, reduction, grad_output, eps=V.param(eps, 'eps', nonnegative=True))
 
 
 def binary_cross_entropy(input, target, weight=None, reduction='mean'):
