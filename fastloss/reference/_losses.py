@@ -203,27 +203,33 @@ def smooth_l1_loss_value_and_grad(input, target, beta=1.0, reduction='mean', gra
 
 
 def msle_loss(input, target, eps=1e-7, reduction='mean'):
-    return _run(_msle, 0, input, target, reduction, eps=V.param(eps, 'eps', nonnegative=True))
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _run(_msle, 0, input, target, reduction, eps=eps)
 
 
 def msle_loss_grad(input, target, eps=1e-7, reduction='mean', grad_output=None):
-    return _run(_msle, 1, input, target, reduction, grad_output, eps=V.param(eps, 'eps', nonnegative=True))
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _run(_msle, 1, input, target, reduction, grad_output, eps=eps)
 
 
 def msle_loss_value_and_grad(input, target, eps=1e-7, reduction='mean', grad_output=None):
-    return _run(_msle, 2, input, target, reduction, grad_output, eps=V.param(eps, 'eps', nonnegative=True))
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _run(_msle, 2, input, target, reduction, grad_output, eps=eps)
 
 
 def mape_loss(input, target, eps=1e-7, reduction='mean'):
-    return _run(_mape, 0, input, target, reduction, eps=V.param(eps, 'eps', nonnegative=True))
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _run(_mape, 0, input, target, reduction, eps=eps)
 
 
 def mape_loss_grad(input, target, eps=1e-7, reduction='mean', grad_output=None):
-    return _run(_mape, 1, input, target, reduction, grad_output, eps=V.param(eps, 'eps', nonnegative=True))
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _run(_mape, 1, input, target, reduction, grad_output, eps=eps)
 
 
 def mape_loss_value_and_grad(input, target, eps=1e-7, reduction='mean', grad_output=None):
-    return _run(_mape, 2, input, target, reduction, grad_output, eps=V.param(eps, 'eps', nonnegative=True))
+    eps = V.param(eps, 'eps', nonnegative=True)
+    return _run(_mape, 2, input, target, reduction, grad_output, eps=eps)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction='mean'):
