@@ -430,3 +430,44 @@ def test_lean_path(torch, dtype, shape):
     bad.reshape(-1)[-1] = Cn
     with pytest.raises(ValueError, match=f"class index {Cn} at position {bad.size - 1}"):
         fl.cross_entropy(x, bad)
+
+
+@pytest.mark.parametrize('C_', range(2, 34))
+def test_lean_short_every_C(torch, dtype, C_):
+    """Every row length 2..33 (the short-row lean path has a transpose compiled for each
+    listed C, a generic one for the others; 33 takes the row path): as test_lean_path with
+    a chunk tail (70 rows), plus NaN and -inf logits in ignored and kept rows."""
+    F = torch.nn.functional
+    rng = np.random.default_rng(C_)
+    x = (rng.normal(size=(70, C_)) * 4).astype(dtype)
+    t = rng.integers(0, C_, 70)
+    t[1::4] = -100
+    tol = _tol(dtype)
+    for red in REDUCTIONS:
+        go = _grad_output(rng, red, x.shape)
+        ref_v, ref_g = _torch_value_and_grad(torch, F.cross_entropy, x, (torch.tensor(t),),
+                                             {}, red, go)
+        v, g = fl.cross_entropy_value_and_grad(x, t, reduction=red, grad_output=go)
+        assert_close(v, ref_v, dtype, **tol, what=f'short C={C_} value {red}')
+        assert_close(g, ref_g, dtype, **tol, what=f'short C={C_} grad {red}')
+        np.testing.assert_array_equal(fl.cross_entropy(x, t, reduction=red), v)
+        xi = x.copy()
+        fl.cross_entropy_grad(xi, t, reduction=red, grad_output=go, out=xi)
+        np.testing.assert_array_equal(xi, g)
+    x = rng.normal(size=(70, C_)).astype(dtype)
+    t = rng.integers(0, C_, 70)
+    t[3] = t[5] = -100
+    x[3, 0] = np.nan                      # ignored row with a NaN: loss 0, gradient 0
+    x[4, 0] = np.nan                      # kept row with a NaN: nan
+    x[6, :] = -np.inf                     # kept row of only -inf: nan
+    x[7, (t[7] + 1) % C_] = -np.inf       # a masked non-target class: finite
+    v, g = fl.cross_entropy_value_and_grad(x, t, reduction='none')
+    assert v[3] == 0 and (g[3] == 0).all() and (g[5] == 0).all()
+    assert np.isnan(v[4]) and np.isnan(g[4]).any() and np.isnan(v[6])
+    assert np.isfinite(v[7]) and np.isfinite(g[7]).all() and g[7, (t[7] + 1) % C_] == 0
+    keep = np.ones(70, bool)
+    keep[[4, 6]] = False
+    rv, rg = R.cross_entropy_value_and_grad(x[keep], t[keep], reduction='none')
+    tol = _tol(dtype)
+    assert_close(v[keep], rv, dtype, **tol, what=f'short C={C_} value')
+    assert_close(g[keep], rg, dtype, **tol, what=f'short C={C_} grad')

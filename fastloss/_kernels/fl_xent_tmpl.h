@@ -236,9 +236,10 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
     const T *g = a->g ? (const T *)a->g + l : NULL;
     T *lossv = a->loss ? (T *)a->loss + l : NULL;
     T m[FL_XENT_CHUNK];
-    double s1[FL_XENT_CHUNK], cnt[FL_XENT_CHUNK];
+    double s1[FL_XENT_CHUNK];
+    T cnt[FL_XENT_CHUNK];               /* exact: at most C <= 2^24 */
     #pragma omp simd
-    for (Py_ssize_t j = 0; j < w; j++) { m[j] = -INFINITY; s1[j] = 0.0; cnt[j] = 0.0; }
+    for (Py_ssize_t j = 0; j < w; j++) { m[j] = -INFINITY; s1[j] = 0.0; cnt[j] = ZERO; }
     for (Py_ssize_t k = 0; k < C; k++) {
         #pragma omp simd
         for (Py_ssize_t j = 0; j < w; j++) { T v = x[k * cs + j]; m[j] = v > m[j] ? v : m[j]; }
@@ -249,7 +250,7 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
             for (Py_ssize_t j = 0; j < w; j++) {
                 T v = x[k * cs + j], d = v == m[j] ? ZERO : v - m[j], e = FN(fl_exp_neg)(d);
                 s1[j] += d == ZERO ? 0.0 : (double)e;
-                cnt[j] += d == ZERO ? 1.0 : 0.0;
+                cnt[j] += d == ZERO ? ONE : ZERO;
                 gx[k * cs + j] = e;
             }
         }
@@ -259,26 +260,38 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
             for (Py_ssize_t j = 0; j < w; j++) {
                 T v = x[k * cs + j], d = v == m[j] ? ZERO : v - m[j], e = FN(fl_exp_neg)(d);
                 s1[j] += d == ZERO ? 0.0 : (double)e;
-                cnt[j] += d == ZERO ? 1.0 : 0.0;
+                cnt[j] += d == ZERO ? ONE : ZERO;
             }
         }
     }
-    /* per line (no `omp simd` here: gcc then fails on the bit casts of the exp/log) */
-    double acc = 0.0, lv[FL_XENT_CHUNK], sv[FL_XENT_CHUNK];
+    /* per line, in separate simple loops so that each vectorizes */
+    double acc = 0.0, lv[FL_XENT_CHUNK], sv[FL_XENT_CHUNK], uv[FL_XENT_CHUNK];
+    T dtv[FL_XENT_CHUNK], etv[FL_XENT_CHUNK];
     if (g) {
+        #pragma omp simd
         for (Py_ssize_t j = 0; j < w; j++) sv[j] = (double)g[j];
     } else {
+        #pragma omp simd
         for (Py_ssize_t j = 0; j < w; j++) sv[j] = a->scale;
     }
+    #pragma omp simd
+    for (Py_ssize_t j = 0; j < w; j++) {
+        dtv[j] = xt[j] == m[j] ? ZERO : xt[j] - m[j];
+        etv[j] = FN(fl_exp_neg)(dtv[j]);
+    }
+    #pragma omp simd
+    for (Py_ssize_t j = 0; j < w; j++) uv[j] = fl_log1p_d((double)cnt[j] - 1.0 + s1[j]);
+    #pragma omp simd
     for (Py_ssize_t j = 0; j < w; j++) {
         const int ok = t[j] != ign;
-        const T dt = xt[j] == m[j] ? ZERO : xt[j] - m[j];
-        const double sum = m[j] == -INFINITY ? NAN : cnt[j] + s1[j];
-        const double L = m[j] == -INFINITY ? NAN : fl_log1p_d(cnt[j] - 1.0 + s1[j]);
+        const T dt = dtv[j];
+        const int dead = m[j] == -INFINITY;
+        const double sum = dead ? NAN : (double)cnt[j] + s1[j];
+        const double L = dead ? NAN : uv[j];
         lv[j] = ok ? L - (double)dt : 0.0;
         const double s = sv[j];
-        const double pt = (double)FN(fl_exp_neg)(dt) / sum;
-        const double pm1 = dt == ZERO ? -(cnt[j] - 1.0 + s1[j]) / sum : pt - 1.0;
+        const double pt = (double)etv[j] / sum;
+        const double pm1 = dt == ZERO ? -((double)cnt[j] - 1.0 + s1[j]) / sum : pt - 1.0;
         cf[j] = ok ? (T)(s / sum) : ZERO;
         gt[j] = ok ? (T)(s * pm1) : ZERO;
         m[j] = ok ? ONE : ZERO;            /* reused: 1 where the line is kept */
@@ -303,6 +316,25 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
     return acc;
 }
 
+/* the transposes of the short-row lean path, inlined with a constant C (see FL_TR_CASES) */
+FL_INLINE void FN(fl_xent_tr_in)(T *buf, const T *x, Py_ssize_t w, const Py_ssize_t C)
+{
+    for (Py_ssize_t j = 0; j < w; j++)
+        for (Py_ssize_t k = 0; k < C; k++) buf[k * FL_XENT_CHUNK + j] = x[j * C + k];
+}
+FL_INLINE void FN(fl_xent_tr_out)(T *gx, const T *buf, const int64_t *tl, int64_t ign,
+                                  const T *cf, const T *gt, Py_ssize_t w, const Py_ssize_t C)
+{
+    for (Py_ssize_t j = 0; j < w; j++) {
+        const int64_t tj = tl[j];
+        const int ok = tj != ign;
+        const T c = cf[j];
+        for (Py_ssize_t k = 0; k < C; k++)
+            gx[j * C + k] = ok ? c * buf[k * FL_XENT_CHUNK + j] : ZERO;
+        if (ok) gx[j * C + tj] = gt[j];
+    }
+}
+
 /* lean path, blocks [b0, b1); inner == 1 with short rows is transposed FL_XENT_CHUNK rows
  * at a time into a class-major buffer; long rows are done one at a time along the row */
 FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t b0, Py_ssize_t b1)
@@ -322,9 +354,11 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
             for (Py_ssize_t l = l0; l < l1; l += FL_XENT_CHUNK) {
                 Py_ssize_t w = l1 - l < FL_XENT_CHUNK ? l1 - l : FL_XENT_CHUNK;
                 const T *x = X + l * C;
-                for (Py_ssize_t k = 0; k < C; k++) {
-                    #pragma omp simd
-                    for (Py_ssize_t j = 0; j < w; j++) buf[k * FL_XENT_CHUNK + j] = x[j * C + k];
+                switch (C) {      /* compile-time row lengths: shuffles, not gathers */
+#define FL_TR_CASE(c) case c: FN(fl_xent_tr_in)(buf, x, w, c); break;
+                FL_TR_CASES
+#undef FL_TR_CASE
+                default: FN(fl_xent_tr_in)(buf, x, w, C);
                 }
                 #pragma omp simd
                 for (Py_ssize_t j = 0; j < w; j++) {
@@ -336,11 +370,11 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
                 if (GX) {
                     T *gx = GX + l * C;
                     const int64_t *tl = tg + l;
-                    for (Py_ssize_t k = 0; k < C; k++) {
-                        #pragma omp simd
-                        for (Py_ssize_t j = 0; j < w; j++)
-                            gx[j * C + k] = tl[j] == ign ? ZERO : tl[j] == k ? gt[j]
-                                            : cf[j] * buf[k * FL_XENT_CHUNK + j];
+                    switch (C) {
+#define FL_TR_CASE(c) case c: FN(fl_xent_tr_out)(gx, buf, tl, ign, cf, gt, w, c); break;
+                    FL_TR_CASES
+#undef FL_TR_CASE
+                    default: FN(fl_xent_tr_out)(gx, buf, tl, ign, cf, gt, w, C);
                     }
                 }
             }
