@@ -282,68 +282,126 @@ FL_INLINE double fl_gelu_tanh_wide_d(double x)
 #endif
 
 #if FL_T_IS_FLOAT
-/* float: evaluated in double, which is wide enough (argument errors ~1e-16 * 2z^2).
- * erfc(z) = t P(t) exp(-z^2), t = 1/(1 + z/2): P is a degree-12 least-squares fit of
- * erfcx(z)/t on z in [0, 11.5] (relative error 2.2e-10, fitted with mpmath); beyond 11.5
- * float32 gelu underflows.  exp(-z^2) = exp(-x^2/2) is exact in its argument (x^2 of a
- * float is exact in double) and shared with phi(x) in the derivative.  Vectorizes. */
-FL_INLINE double fl_erfcx_t_d(double t)
+/* float gelu / gelu': float arithmetic (16 lanes per AVX-512 vector), the roundings that
+ * matter carried as residuals, i.e. one word further (what is left: ~2^-25 relative):
+ *   0.5 erfc(a/sqrt2) = t P(t) exp(-a^2/2), a = |x| clamped to 15, t = 1/(1 + a/2);
+ *   P: degree 11 in s = t - t0, fit of erfcx(a/sqrt2)/(2t) on a in [0, 15] (relative error
+ *   0.07 ulp; float coefficients refitted one by one, c0 as hi + lo), P = ph + phe (residual of
+ *   the last Horner step);  t = tf (1 + et), et from the residuals of d = 1 + a/2 and of the
+ *   division (gelu' also feeds s's rounding and tf et to P through a cubic P' ~ D: it cancels
+ *   next to its zero);  exp(-a^2/2): a^2 = h + l (fma), k = round(-h/(2 ln2)) read from the
+ *   bits of the rounding sum, r = -(h + l)/2 - k ln2, e^r = e1 + el (residual of the last
+ *   step);  F E = M + Ml;  the result is x (M + Ml) 2^k1 (one fma) times 2^k2, k = k1 + k2,
+ *   which rounds once into the subnormal range.  Measured (mpmath, tests/test_accuracy.py,
+ *   tests/test_gelu32.py): gelu <= 1.4 ulp, gelu' <= 2.1 ulp. */
+#define FL_G32_T0 0.5588235259056091f
+#define FL_G32_C0H 0.35586780309677124f
+#define FL_G32_C0L 1.163501739398498e-09f
+FL_INLINE void fl_g32_core(float a, int fine, float *m_, float *ml_, float *sc_, float *s2_,
+                           float *e1_, float *el_)
 {
-    double p = -0.012655825344315879;
-    p = p * t + 0.05745781221305603;
-    p = p * t - 0.04574683166037822;
-    p = p * t - 0.22352773757425093;
-    p = p * t + 0.6440035501923133;
-    p = p * t - 0.6962839992518743;
-    p = p * t + 0.32837485035239605;
-    p = p * t - 0.15725179445642953;
-    p = p * t + 0.12495494728445147;
-    p = p * t + 0.16883886201636694;
-    p = p * t + 0.24770365161340446;
-    p = p * t + 0.2820359773202278;
-    p = p * t + 0.2820965371089033;
-    return t * p;
-}
-/* Phi(x) and E = exp(-x^2/2) for a float x, in double */
-FL_INLINE double fl_phi_f(float x, double *E)
-{
-    double xd = x, a = fl_abs_d(xd);
-    double t = 1.0 / (1.0 + 0.5 * (double)FL_RSQRT2 * a);
-    t = t < 0.14814814814814814 ? 0.14814814814814814 : t;
-    double e = fl_exp_neg_d(-0.5 * xd * xd);
-    double half_erfc = 0.5 * fl_erfcx_t_d(t) * e;
-    *E = e;
-    return xd < 0.0 ? half_erfc : 1.0 - half_erfc;
+    float d = fl_fma_f(a, 0.5f, 1.0f);
+    float dl = fl_fma_f(a, 0.5f, 1.0f - d);
+    float t = 1.0f / d;
+    float et = fl_fma_f(-d, t, 1.0f) - t * dl;        /* 1/(d + dl) = t (1 + et) */
+    float s = t - FL_G32_T0;
+    float q = 0.07038944959640503f;
+    q = fl_fma_f(q, s, -0.03271069750189781f);
+    q = fl_fma_f(q, s, -0.0679425373673439f);
+    q = fl_fma_f(q, s, 0.07930099219083786f);
+    q = fl_fma_f(q, s, -0.00781775638461113f);
+    q = fl_fma_f(q, s, -0.07451210916042328f);
+    q = fl_fma_f(q, s, 0.08300745487213135f);
+    q = fl_fma_f(q, s, 0.024401700124144554f);
+    q = fl_fma_f(q, s, -0.14430445432662964f);
+    q = fl_fma_f(q, s, 0.03180462867021561f);
+    q = fl_fma_f(q, s, 0.3366587460041046f);
+    float pd = 0.0f;
+    if (fine) {        /* gelu' (cancellation near its zero): s's rounding, t et through P' */
+        float sl = (t - (s + FL_G32_T0)) + t * et;     /* exact s = s + sl */
+        float D = 0.017210450023412704f;               /* ~P'(s), 1% */
+        D = fl_fma_f(D, s, -0.35710328817367554f);
+        D = fl_fma_f(D, s, 0.0670868456363678f);
+        D = fl_fma_f(D, s, 0.33486461639404297f);
+        pd = D * sl;
+    }
+    float ph = fl_fma_f(s, q, FL_G32_C0H);              /* P = ph + phe; c0 - ph exact */
+    float phe = fl_fma_f(s, q, FL_G32_C0H - ph) + (FL_G32_C0L + pd);
+    float m1 = t * ph;                                  /* F = m1 + c2 */
+    float c2 = fl_fma_f(t, ph, -m1) + t * fl_fma_f(ph, et, phe);
+    float h = a * a, l = fl_fma_f(a, a, -h);
+    float y = -0.5f * h;
+    float km = fl_fma_f(y, 1.44269504088896341f, 12582912.0f);   /* 1.5*2^23 + k */
+    float kf = km - 12582912.0f;
+    float r = fl_fma_f(kf, -FL_LN2_HI_F, y);            /* exact */
+    r = r + fl_fma_f(kf, -FL_LN2_LO_F, -0.5f * l);      /* -(h + l)/2 - k ln2 */
+    float B = 1.0f / 5040.0f;                           /* (e^r - 1 - r)/r^2 */
+    B = fl_fma_f(B, r, 1.0f / 720.0f);
+    B = fl_fma_f(B, r, 1.0f / 120.0f);
+    B = fl_fma_f(B, r, 1.0f / 24.0f);
+    B = fl_fma_f(B, r, 1.0f / 6.0f);
+    B = fl_fma_f(B, r, 0.5f);
+    float rb = fl_fma_f(r, B, 1.0f);
+    float e1 = fl_fma_f(r, rb, 1.0f);                   /* e^r = e1 + el; 1 - e1 exact */
+    float el = fl_fma_f(r, rb, 1.0f - e1);
+    float M = m1 * e1;
+    float Ml = fl_fma_f(m1, e1, -M) + fl_fma_f(c2, e1, m1 * el);
+    int32_t k = fl_f2bits(km) - 0x4b400000;
+    int32_t k1 = k >> 1, k2 = k - k1;
+    *m_ = M; *ml_ = Ml; *e1_ = e1; *el_ = el;
+    *sc_ = fl_bits2f((k1 + 127) << 23);
+    *s2_ = fl_bits2f((k2 + 127) << 23);
 }
 FL_INLINE T FN(fl_gelu)(T x, T p0, T p1)
 {
-    double E, r = (double)x * fl_phi_f(x, &E);
-    return x == -INFINITY ? -ZERO : (T)r;
+    float a = fl_abs_f(x);
+    a = a > 15.0f ? 15.0f : a;                          /* NaN propagates */
+    float m, ml, sc, s2, e1, el;
+    fl_g32_core(a, 0, &m, &ml, &sc, &s2, &e1, &el);
+    float X = x * sc;
+    float s2p = x > 6.0f ? 0.0f : s2;                   /* (no underflow where not needed) */
+    float v = fl_fma_f(X, m, X * ml) * s2p;             /* x erfc(a/sqrt2)/2 */
+    float res = x > 0.0f ? x - v : v;                   /* x Phi(x) */
+    res = x > 6.0f ? x : res;
+    return x < -15.0f ? -ZERO : res;
 }
-/* gelu'(x) within 1/16 of its zero x0: Taylor polynomial in h = x - x0 (exact in double),
- * coefficients from mpmath; Phi + x phi would cancel the fit's 2e-10 away there. */
-FL_INLINE double fl_gelu_d_near_root(double h)
+/* gelu'(x0 + h), |h| < 1/16: Taylor polynomial (mpmath), h = (x - x0h) - x0l */
+FL_INLINE float fl_g32_d_root(float h)
 {
-    double q = -1.121438018842664e-05;
-    q = q * h + 8.615947861116571e-05;
-    q = q * h + 0.0001863397462323351;
-    q = q * h + -0.0007448268386746817;
-    q = q * h + -0.002239538068073497;
-    q = q * h + 0.004539228379125416;
-    q = q * h + 0.019421679838189064;
-    q = q * h + -0.01477152214824434;
-    q = q * h + -0.1140082332972217;
-    q = q * h + -0.01819967639867108;
-    q = q * h + 0.388284982990552;
-    q = q * h + 0.4314939923140469;
-    q = q * h + -6.453751729367753e-18;
-    return q;
+    float q = -0.002239538068073497f;
+    q = fl_fma_f(q, h, 0.004539228379125416f);
+    q = fl_fma_f(q, h, 0.019421679838189064f);
+    q = fl_fma_f(q, h, -0.01477152214824434f);
+    q = fl_fma_f(q, h, -0.1140082332972217f);
+    q = fl_fma_f(q, h, -0.01819967639867108f);
+    q = fl_fma_f(q, h, 0.388284982990552f);
+    q = fl_fma_f(q, h, 0.4314939923140469f);
+    return q * h;
 }
+/* gelu' = Phi(x) + x phi(x): x < 0: H + x phi, x > 0: 1 - H + x phi, H = erfc(a/sqrt2)/2;
+ * with the common scale 2^-k removed, H = m + ml, x phi = w (e1 + el), summed by 2Sum */
 FL_INLINE T FN(fl_gelu_d)(T x, T p0, T p1)
 {
-    double E, P = fl_phi_f(x, &E), h = (double)x - FL_GELU_ROOT;
-    double r = E == 0.0 ? P : P + (double)x * (double)FL_RSQRT2PI * E;
-    return (T)(fl_abs_d(h) < 0.0625 ? fl_gelu_d_near_root(h) : r);
+    float a = fl_abs_f(x);
+    a = a > 15.0f ? 15.0f : a;
+    float m, ml, sc, s2, e1, el;
+    fl_g32_core(a, 1, &m, &ml, &sc, &s2, &e1, &el);
+    float w = x * 0.3989422917366028f;
+    float wl = fl_fma_f(x, 0.3989422917366028f, -w) + x * -1.1335170135851058e-08f;
+    float p = w * e1, pl = fl_fma_f(w, e1, -p) + fl_fma_f(wl, e1, w * el);
+    int neg = x < 0.0f;
+    float mm = neg ? m : -m, mml = neg ? ml : -ml;
+    float S = mm + p, bb = S - mm;
+    float Sl = ((mm - (S - bb)) + (p - bb)) + (mml + pl);
+    float v = S + Sl;
+    float rn = (v * sc) * s2;
+    float s2p = x > 6.0f ? 0.0f : s2;
+    float rp = fl_fma_f(v, sc * s2p, 1.0f);
+    float res = neg ? rn : rp;
+    float hh = (x - -0.7517915368080139f) - 1.211444988769017e-08f;
+    res = fl_abs_f(hh) < 0.0625f ? fl_g32_d_root(hh) : res;
+    res = x > 6.0f ? 1.0f : res;
+    return x < -15.0f ? 0.0f : res;
 }
 FL_INLINE T FN(fl_gelu_tanh)(T x, T p0, T p1)
 {
