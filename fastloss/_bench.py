@@ -236,23 +236,14 @@ _ALONG_AXIS = (
 )
 
 
-def _sk_binomial(mode):
+def _sk_loss(multinomial, mode):
+    """scikit-learn's HalfBinomialLoss / HalfMultinomialLoss as a peer (value: the loss per
+    sample; value_and_grad: loss_gradient).  sklearn takes class indices as floats."""
     def make(L, threads, x, t):
-        loss = L.HalfBinomialLoss()
-        if mode == 'value':
-            return partial(loss, t, x, n_threads=threads)
-
-        def value_and_grad():
-            lo, gr = loss.loss_gradient(t, x, n_threads=threads)
-            return lo.mean(), gr
-        return value_and_grad
-    return make
-
-
-def _sk_multinomial(mode):
-    def make(L, threads, x, t):
-        loss = L.HalfMultinomialLoss(n_classes=x.shape[1])
-        y = t.astype(x.dtype)  # sklearn takes class indices as floats
+        if multinomial:
+            loss, y = L.HalfMultinomialLoss(n_classes=x.shape[1]), t.astype(x.dtype)
+        else:
+            loss, y = L.HalfBinomialLoss(), t
         if mode == 'value':
             return partial(loss, y, x, n_threads=threads)
 
@@ -279,7 +270,8 @@ _LOSSES = (
     ('binary_cross_entropy', 'elementwise', 'prob',
      lambda t, F, i, y: F.binary_cross_entropy(i, y), False, None),
     ('binary_cross_entropy_with_logits', 'elementwise', 'logit',
-     lambda t, F, i, y: F.binary_cross_entropy_with_logits(i, y), False, _sk_binomial),
+     lambda t, F, i, y: F.binary_cross_entropy_with_logits(i, y), False,
+     partial(_sk_loss, False)),
     ('hinge_loss', 'elementwise', 'pm1', lambda t, F, i, y: (1 - y * i).clamp(min=0).mean(),
      True, None),
     ('squared_hinge_loss', 'elementwise', 'pm1',
@@ -290,7 +282,7 @@ _LOSSES = (
     ('poisson_nll_loss', 'elementwise', 'poisson', lambda t, F, i, y: F.poisson_nll_loss(i, y),
      False, None),
     ('cross_entropy', 'rowwise', 'ce', lambda t, F, i, y: F.cross_entropy(i, y), False,
-     _sk_multinomial),
+     partial(_sk_loss, True)),
     ('nll_loss', 'rowwise', 'nll', lambda t, F, i, y: F.nll_loss(i, y), False, None),
     ('categorical_cross_entropy', 'rowwise', 'cce',
      lambda t, F, i, y: -(y * i.clamp(_EPS, 1 - _EPS).log()).sum(-1).mean(), True, None),
