@@ -40,7 +40,7 @@ FL_INLINE T FN(fl_tanh_d)(T x, T p0, T p1)
 }
 
 FL_INLINE T FN(fl_identity)(T x, T p0, T p1) { return x; }
-FL_INLINE T FN(fl_identity_d)(T x, T p0, T p1) { return x == x ? ONE : x; }
+FL_INLINE T FN(fl_identity_d)(T x, T p0, T p1) { return ONE; }   /* linear: 1 even at NaN */
 
 /* relu: derivative 0 at the kink, as PyTorch; NaN propagates */
 FL_INLINE T FN(fl_relu)(T x, T p0, T p1) { return x < ZERO ? ZERO : x; }
