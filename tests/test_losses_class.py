@@ -151,6 +151,30 @@ def test_categorical_cross_entropy(dtype, axis, red):
         fl.categorical_cross_entropy_grad(y, t, axis=axis, reduction=red, grad_output=go), g)
 
 
+@pytest.mark.parametrize('shape', [(1, 1), (3, 2), (130, 10), (1100, 7), (5, 129), (3, 300)],
+                         ids=str)
+@pytest.mark.parametrize('red', REDUCTIONS)
+def test_categorical_cross_entropy_row_paths(dtype, shape, red):
+    """classes last: flat loops over whole blocks, line sums through a buffer (short rows)
+    or along each row (long rows); out= on the input itself"""
+    rng = np.random.default_rng(5)
+    y = rng.uniform(-0.05, 1.05, shape).astype(dtype)       # some clipped, some outside
+    y.flat[::11] = np.nan
+    t = _prob_target(rng, shape, dtype)
+    go = 0.7 if red != 'none' else rng.normal(size=shape[0]).astype(dtype)
+    rv, rg = R.categorical_cross_entropy_value_and_grad(y, t, reduction=red, grad_output=go)
+    v, g = fl.categorical_cross_entropy_value_and_grad(y, t, reduction=red, grad_output=go)
+    tol = _tol(dtype)
+    assert_close(v, rv, dtype, **tol, what='value')
+    assert_close(g, rg, dtype, **tol, what='grad')
+    yy = y.copy()
+    v2, g2 = fl.categorical_cross_entropy_value_and_grad(yy, t, reduction=red, grad_output=go,
+                                                         out=yy)
+    assert g2 is yy
+    np.testing.assert_array_equal(v2, v)
+    np.testing.assert_array_equal(g2, g)
+
+
 def test_categorical_cross_entropy_seed():
     t = np.array([0, 0, 1, 0, 0, 0, 0, 0, 0, 0], float)
     y = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])

@@ -135,6 +135,69 @@ FN(fl_xent_line)(const fl_xent_args *a, Py_ssize_t l, const T *x, const T *q, T 
     return loss;
 }
 
+/* FL_CCE with classes last (inner == 1), lines [l0, l1): the terms -q log(clip(y)) and the
+ * gradient -s q / y are elementwise, so they run as flat loops over the lines' elements
+ * (SIMD over the whole block instead of one short row at a time).  The value is taken
+ * before the gradient is written (out= may be the input).  Line sums for reduction='none'
+ * go through a buffer of whole lines. */
+#define FL_CCE_CHUNK 1024
+FL_INLINE T FN(fl_cce_clip)(T y, T lo, T hi) { y = y < lo ? lo : y; return y > hi ? hi : y; }
+FL_INLINE T FN(fl_cce_grad)(T y, T q, T s, T lo, T hi)
+{
+    T gr = -s * q / y;
+    return (y >= lo && y <= hi) ? gr : (y == y ? ZERO : y);
+}
+FL_INLINE double FN(fl_cce_rows)(const fl_xent_args *a, Py_ssize_t l0, Py_ssize_t l1)
+{
+    const Py_ssize_t C = a->C, n = (l1 - l0) * C;
+    const T *x = (const T *)a->x + l0 * C, *q = (const T *)a->q + l0 * C;
+    T *gx = a->gx ? (T *)a->gx + l0 * C : NULL, *loss = a->loss ? (T *)a->loss + l0 : NULL;
+    const T lo = (T)a->p, hi = ONE - lo;
+    double acc = 0.0;
+    if (!loss) {
+        #pragma omp simd reduction(+:acc)
+        for (Py_ssize_t i = 0; i < n; i++)
+            acc -= (double)q[i] * (double)FN(fl_log)(FN(fl_cce_clip)(x[i], lo, hi));
+    } else if (C > FL_CCE_CHUNK / 8) {          /* long lines: a SIMD sum along each */
+        for (Py_ssize_t l = 0; l < l1 - l0; l++) {
+            double v = 0.0;
+            #pragma omp simd reduction(+:v)
+            for (Py_ssize_t k = l * C; k < (l + 1) * C; k++)
+                v -= (double)q[k] * (double)FN(fl_log)(FN(fl_cce_clip)(x[k], lo, hi));
+            loss[l] = (T)v;
+            acc += v;
+        }
+    } else {                                    /* short lines: terms first, then sums */
+        double buf[FL_CCE_CHUNK];
+        const Py_ssize_t per = FL_CCE_CHUNK / C;
+        for (Py_ssize_t l = 0; l < l1 - l0; l += per) {
+            const Py_ssize_t nl = l1 - l0 - l < per ? l1 - l0 - l : per, o = l * C;
+            #pragma omp simd
+            for (Py_ssize_t i = 0; i < nl * C; i++)
+                buf[i] = -(double)q[o + i] * (double)FN(fl_log)(FN(fl_cce_clip)(x[o + i], lo, hi));
+            for (Py_ssize_t j = 0; j < nl; j++) {
+                double v = 0.0;
+                for (Py_ssize_t k = 0; k < C; k++) v += buf[j * C + k];
+                loss[l + j] = (T)v;
+                acc += v;
+            }
+        }
+    }
+    if (gx && !a->g) {
+        const T s = (T)a->scale;
+        #pragma omp simd
+        for (Py_ssize_t i = 0; i < n; i++) gx[i] = FN(fl_cce_grad)(x[i], q[i], s, lo, hi);
+    } else if (gx) {
+        for (Py_ssize_t l = 0; l < l1 - l0; l++) {
+            const T s = ((const T *)a->g)[l0 + l];
+            #pragma omp simd
+            for (Py_ssize_t k = l * C; k < (l + 1) * C; k++)
+                gx[k] = FN(fl_cce_grad)(x[k], q[k], s, lo, hi);
+        }
+    }
+    return acc;
+}
+
 /* per-class constants of FL_XENT: cw_k = ls/C w_k, wl_k = (1 - ls) w_k (w = 1 if NULL),
  * zero-padded to FL_XENT_PAD classes */
 static void FN(fl_xent_coef)(const void *wv, Py_ssize_t C, double ls, void *cwv, void *wlv)
@@ -191,18 +254,22 @@ FL_CLONES static void FN(fl_xent_blocks)(const fl_xent_args *a, Py_ssize_t b0, P
             if (a->part) a->part[b] = acc;
             continue;
         }
+        if (a->kind == FL_CCE && inner == 1) {
+            acc = FN(fl_cce_rows)(a, l0, l1);
+            if (a->part) a->part[b] = acc;
+            continue;
+        }
         for (Py_ssize_t l = l0; l < l1; l++) {
             Py_ssize_t o = l / inner, off = o * C * inner + (l - o * inner);
             const T *q = Q ? Q + off : NULL;
             T *gx = GX ? GX + off : NULL;
             double v;
-            if (inner == 1 && C <= FL_XENT_PAD && a->kind != FL_NLL) {
+            if (inner == 1 && C <= FL_XENT_PAD) {      /* FL_XENT (FL_CCE went above) */
                 /* short rows: padded to a constant length so that the loops vectorize
-                 * (padding: logit -inf, probability 1/2, target mass 0, weight 0) */
+                 * (padding: logit -inf, target mass 0, weight 0) */
                 T xb[FL_XENT_PAD], qb[FL_XENT_PAD], gb[FL_XENT_PAD];
-                const T pad = a->kind == FL_CCE ? (T)0.5 : -INFINITY;
                 for (Py_ssize_t k = 0; k < FL_XENT_PAD; k++) {
-                    xb[k] = k < C ? X[off + k] : pad;
+                    xb[k] = k < C ? X[off + k] : -INFINITY;
                     qb[k] = k < C && q ? q[k] : ZERO;
                 }
                 v = FN(fl_xent_line)(a, l, xb, q ? qb : NULL, gx ? gb : NULL, 1, FL_XENT_PAD);
