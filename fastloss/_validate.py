@@ -140,13 +140,6 @@ def prelu_weight(weight, x):
     return w
 
 
-def prelu_split(shape, wsize):
-    """(outer, C, inner) for PReLU: C = wsize channels along axis 1, or one channel."""
-    if wsize == 1:
-        return 1, 1, math.prod(shape)
-    return shape[0], shape[1], math.prod(shape[2:])
-
-
 def zeros_f64(n):
     return np.zeros(n, np.float64)
 

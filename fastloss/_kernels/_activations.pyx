@@ -148,12 +148,24 @@ def along_axis(int mode, object x, object g, object axis, object out):
 def prelu(object x, object weight, object g, object out, bint grad):
     """Forward y = x > 0 ? x : w[c] x, or with grad: (g * (x > 0 ? 1 : w[c]), grad_weight)."""
     cdef cnp.ndarray xa = <cnp.ndarray>x if is_fast(x) else V.as_input(x, 'x')
-    cdef cnp.ndarray wa = V.prelu_weight(weight, xa)
+    cdef int nd = cnp.PyArray_NDIM(xa), i
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    cdef Py_ssize_t channels = dims[1] if nd >= 2 else 1
+    cdef cnp.ndarray wa
+    if (is_fast(weight) and cnp.PyArray_TYPE(<cnp.ndarray>weight) == cnp.PyArray_TYPE(xa)
+            and cnp.PyArray_NDIM(<cnp.ndarray>weight) == 1
+            and cnp.PyArray_DIMS(<cnp.ndarray>weight)[0] in (1, channels)):
+        wa = <cnp.ndarray>weight
+    else:
+        wa = V.prelu_weight(weight, xa)
     cdef cnp.ndarray ga = None
     if grad and g is not None:
         ga = <cnp.ndarray>g if is_fast_like(g, xa) else V.as_like(g, xa, 'grad_output')
-    cdef Py_ssize_t outer, C, inner
-    outer, C, inner = V.prelu_split((<object>xa).shape, cnp.PyArray_SIZE(wa))
+    cdef Py_ssize_t outer = 1, C = 1, inner = cnp.PyArray_SIZE(xa)
+    if cnp.PyArray_SIZE(wa) != 1:        # channels on axis 1 (prelu_weight's rule)
+        outer, C, inner = dims[0], dims[1], 1
+        for i in range(2, nd):
+            inner *= dims[i]
     cdef cnp.ndarray ya
     if out is None:
         ya = empty_like(xa)
@@ -168,7 +180,7 @@ def prelu(object x, object weight, object g, object out, bint grad):
     cdef double w0
     if not grad:
         if C == 1:           # one slope: exactly leaky_relu, parallel over elements
-            w0 = float(wa[0])
+            w0 = (<const float *>wp)[0] if f32 else (<const double *>wp)[0]
             with nogil:
                 run_blocks(fl_unary_table_f[4] if f32 else fl_unary_table_d[4],
                            xp, NULL, yp, n, isz, w0, 0.0, GRAIN_CHEAP)

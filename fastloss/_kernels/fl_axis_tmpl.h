@@ -138,6 +138,7 @@ FL_CLONES static void FN(fl_softmax_strided)(const void *xv, const void *gv, voi
     }
 }
 
+#define FL_PRELU_REP 64
 /* prelu over rows [r0, r1) of (outer, C, inner): y = x > 0 ? x : w[c] x.
  * With gw != NULL (the gradient): y = g (x > 0 ? 1 : w[c]) and gw[c] += sum(x <= 0 ? x g : 0),
  * accumulated in double in a fixed order.  g == NULL means g = 1. */
@@ -146,6 +147,44 @@ FL_CLONES static void FN(fl_prelu_rows)(const void *xv, const void *wv, const vo
                                         Py_ssize_t r0, Py_ssize_t r1)
 {
     const T *wt = (const T *)wv;
+    if (inner == 1 && C < FL_PRELU_REP) {
+        /* (N, C) with few channels: the weights repeated over `per` rows (R >= FL_PRELU_REP
+         * elements), so that one SIMD loop covers several rows; gw per repeated position,
+         * folded into gw[c] at the end (a fixed order) */
+        T wr[2 * FL_PRELU_REP];
+        double gr[2 * FL_PRELU_REP];
+        const Py_ssize_t per = (FL_PRELU_REP + C - 1) / C, R = per * C;
+        for (Py_ssize_t j = 0; j < R; j++) { wr[j] = wt[j % C]; gr[j] = 0.0; }
+        Py_ssize_t r = r0;
+        for (; r + per <= r1; r += per) {
+            const T *x = (const T *)xv + r * C;
+            const T *g = gv ? (const T *)gv + r * C : NULL;
+            T *y = (T *)yv + r * C;
+            if (gw == NULL) {
+                #pragma omp simd
+                for (Py_ssize_t j = 0; j < R; j++) y[j] = x[j] > ZERO ? x[j] : wr[j] * x[j];
+            } else {
+                #pragma omp simd
+                for (Py_ssize_t j = 0; j < R; j++) {
+                    T gi = g ? g[j] : ONE;
+                    y[j] = x[j] > ZERO ? gi : wr[j] * gi;
+                    gr[j] += x[j] > ZERO ? 0.0 : (double)x[j] * (double)gi;
+                }
+            }
+        }
+        const Py_ssize_t rest = (r1 - r) * C;      /* fewer than `per` rows left */
+        const T *x = (const T *)xv + r * C;
+        const T *g = gv ? (const T *)gv + r * C : NULL;
+        T *y = (T *)yv + r * C;
+        for (Py_ssize_t j = 0; j < rest; j++) {
+            T gi = gw == NULL ? x[j] : (g ? g[j] : ONE);
+            y[j] = x[j] > ZERO ? gi : wr[j] * gi;
+            if (gw) gr[j] += x[j] > ZERO ? 0.0 : (double)x[j] * (double)gi;
+        }
+        if (gw)
+            for (Py_ssize_t j = 0; j < R; j++) gw[j % C] += gr[j];
+        return;
+    }
     if (inner == 1) {              /* (N, C): vectorize across the channels of a row */
         for (Py_ssize_t r = r0; r < r1; r++) {
             const T *x = (const T *)xv + r * C;
