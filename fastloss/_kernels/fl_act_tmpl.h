@@ -65,10 +65,13 @@ FL_INLINE T FN(fl_elu_d)(T x, T p0, T p1)
  * relative accuracy deep in the negative tail: exp(b + db) = exp(b) (1 + db). */
 FL_INLINE T FN(fl_softplus)(T x, T p0, T p1)
 {
-    T b = p0 * x, db = FN(fl_fma)(p0, x, -b);
-    db = b - b == ZERO ? db : ZERO;                   /* b = +-inf or NaN */
+    T b = p0 * x;
     T e = FN(fl_exp_neg)(-FN(fl_abs)(b));
-    e = e + e * (b < ZERO ? db : -db);
+    if (p0 != ONE) {            /* folds away in the p0 == 1 copy of the loop (b = x, db = 0) */
+        T db = FN(fl_fma)(p0, x, -b);
+        db = b - b == ZERO ? db : ZERO;               /* b = +-inf or NaN */
+        e = e + e * (b < ZERO ? db : -db);
+    }
     T r = (FN(fl_max)(b, ZERO) + FN(fl_log1p_unit)(e)) / p0;
     return b > p1 ? x : r;
 }
