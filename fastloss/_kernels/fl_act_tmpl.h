@@ -65,10 +65,13 @@ FL_INLINE T FN(fl_elu_d)(T x, T p0, T p1)
  * relative accuracy deep in the negative tail: exp(b + db) = exp(b) (1 + db). */
 FL_INLINE T FN(fl_softplus)(T x, T p0, T p1)
 {
-    T b = p0 * x, db = FN(fl_fma)(p0, x, -b);
-    db = b - b == ZERO ? db : ZERO;                   /* b = +-inf or NaN */
+    T b = p0 * x;
     T e = FN(fl_exp_neg)(-FN(fl_abs)(b));
-    e = e + e * (b < ZERO ? db : -db);
+    if (p0 != ONE) {            /* folds away in the p0 == 1 copy of the loop (b = x, db = 0) */
+        T db = FN(fl_fma)(p0, x, -b);
+        db = b - b == ZERO ? db : ZERO;               /* b = +-inf or NaN */
+        e = e + e * (b < ZERO ? db : -db);
+    }
     T r = (FN(fl_max)(b, ZERO) + FN(fl_log1p_unit)(e)) / p0;
     return b > p1 ? x : r;
 }
@@ -102,18 +105,25 @@ FL_INLINE T FN(fl_silu)(T x, T p0, T p1)
     T r = x >= ZERO ? x / d : ((x * p) / d) * s2;
     return x < FN(fl_exp_min) ? -ZERO : r;
 }
-/* silu'(x) = sigma(x) + x sigma'(x) = sigma(x) (1 + x sigma(-x)) = e (d + x) / d^2 for x < 0.
- * It has a zero at x0 = -1.27846..., where 1 + x/d cancels: within 0.45 of x0 a Taylor
- * polynomial in h = x - x0 (exact by Sterbenz; coefficients from mpmath about x0 rounded to
- * the dtype; degree 10 for float, 24 for double) is selected branch-free. */
+/* silu'(x) = sigma(x) + x sigma'(x) = (1 + (1 + x) e) / (1 + e)^2 for x >= 0 (e = exp(-x)),
+ * e (1 + x + e) / (1 + e)^2 for x < 0 (e = exp(x)).  One exp, one division, no compensated
+ * steps: e = 2^k (1 + q) (q = e^r - 1, not rounded into 1 + q), so that for x < 0 the factor
+ * that cancels at the zero x0 = -1.27846... is formed as t = (1 + x + 2^k) + 2^k q, the first
+ * sum exact (Sterbenz: x in [-2, -1/2], k in {-1, -2, -3}), i.e. t carries only q's rounding
+ * (~2^-p |2^k q|, 2^k q ~ 0.03 next to x0) instead of e's (~2^-p 0.28).  The denominator is
+ * 1 + e (e + 2) (one rounding less than d * d).  For x < 0 the scale 2^(k+SH) is used and 2^-SH
+ * applied last, so subnormal results round once.  Within FL_SILU_W of x0 a Taylor polynomial
+ * in h = x - x0 (exact by Sterbenz; mpmath coefficients about x0 rounded to the dtype, degree
+ * 5 for float, 11 for double) is selected branch-free. */
 #if FL_T_IS_FLOAT
 #define FL_SILU_ROOT_T (-1.2784645557403564f)
-FL_INLINE T FN(fl_silu_root_taylor)(T h)     /* degree 10, <= 2.2 ulp on |h| < 0.45 */
+#define FL_SILU_W 0.14f
+#define FL_SILU_CL 120.0f                      /* |x| clamp: e^-120 2^64 is normal */
+#define FL_SILU_SH 0x1p64f
+#define FL_SILU_ISH 0x1p-64f
+FL_INLINE T FN(fl_silu_root_taylor)(T h)      /* degree 7, truncation < 2^-30 on |h| < 0.14 */
 {
-    T q = -2.9733540941379033e-05f;
-    q = q * h + -4.0905339119490236e-05f;
-    q = q * h + 0.0001857072493294254f;
-    q = q * h + 0.0007985218544490635f;
+    T q = 0.0007985218544490635f;
     q = q * h + 0.00012662733206525445f;
     q = q * h + -0.006606589071452618f;
     q = q * h + -0.015222654677927494f;
@@ -123,22 +133,36 @@ FL_INLINE T FN(fl_silu_root_taylor)(T h)     /* degree 10, <= 2.2 ulp on |h| < 0
     q = q * h + -2.8270397134377845e-09f;
     return q;
 }
+/* e^r - 1 for |r| <= ln2/2: r P(r), P the degree-6 Taylor polynomial of (e^r - 1)/r */
+FL_INLINE T FN(fl_silu_expm1_red)(T r)
+{
+    T p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    return p * r;
+}
+/* 2^(k + 64) from km = k + 1.5*2^23 */
+FL_INLINE T FN(fl_silu_scale)(T km)
+{
+    return fl_bits2f((fl_f2bits(km) - (0x4b400000 - 127 - 64)) << 23);
+}
+#define FL_SILU_MAGIC 12582912.0f
+#define FL_SILU_LOG2E 1.44269504088896341f
+#define FL_SILU_LN2_HI FL_LN2_HI_F
+#define FL_SILU_LN2_LO FL_LN2_LO_F
 #else
 #define FL_SILU_ROOT_T (-1.2784645427610737)
-FL_INLINE T FN(fl_silu_root_taylor)(T h)
+#define FL_SILU_W 0.14
+#define FL_SILU_CL 760.0                       /* e^-760 2^128 is normal; silu'(-760) rounds to 0 */
+#define FL_SILU_SH 0x1p128
+#define FL_SILU_ISH 0x1p-128
+FL_INLINE T FN(fl_silu_root_taylor)(T h)      /* degree 13, truncation < 2^-57 on |h| < 0.14 */
 {
-    T q = 1.4842855116792245e-12;
-    q = q * h + 8.042740755373985e-12;
-    q = q * h + 3.998547874724016e-12;
-    q = q * h + -7.503446093852869e-11;
-    q = q * h + -2.251366201881083e-10;
-    q = q * h + 2.36483150531032e-10;
-    q = q * h + 2.9177603026903807e-09;
-    q = q * h + 4.619379769031612e-09;
-    q = q * h + -1.887762290772795e-08;
-    q = q * h + -9.266646309267443e-08;
-    q = q * h + -3.051244750055436e-08;
-    q = q * h + 8.599695028268575e-07;
+    T q = 8.599695028268575e-07;
     q = q * h + 2.3460296824638674e-06;
     q = q * h + -2.9426318888424607e-06;
     q = q * h + -2.973354221326392e-05;
@@ -154,23 +178,63 @@ FL_INLINE T FN(fl_silu_root_taylor)(T h)
     q = q * h + 2.3843834755243115e-17;
     return q;
 }
+FL_INLINE T FN(fl_silu_expm1_red)(T r)        /* degree-12 Taylor of (e^r - 1)/r, 4e-18 */
+{
+    T p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    return p * r;
+}
+/* 2^(k + 128) from km = k + 1.5*2^52 (integer add and logical shift only: AVX2 has both) */
+FL_INLINE T FN(fl_silu_scale)(T km)
+{
+    return fl_bits2d((fl_d2bits(km) - (0x4338000000000000LL - 1023 - 128)) << 52);
+}
+#define FL_SILU_MAGIC 6755399441055744.0
+#define FL_SILU_LOG2E 1.44269504088896338700
+#define FL_SILU_LN2_HI FL_LN2_HI_D
+#define FL_SILU_LN2_LO FL_LN2_LO_D
 #endif
 FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
 {
-    /* x < 0: p (d + x) / d^2 * s2 with the roundings of d = 1 + e (dl), d + x (te) and d^2
-     * (ddl) carried along (error-free transformations), so only p and the last ops round */
-    T s2, p = FN(fl_exp_neg_parts)(-FN(fl_abs)(x), &s2), e = p * s2, d = ONE + e;
-    T dl = (ONE - d) + e;
-    T t = d + x, bb = t - d, te = (d - (t - bb)) + (x - bb);
-    T num = FN(fl_fma)(p, t, p * (te + dl));
-    T dd = d * d, ddl = FN(fl_fma)(d, d, -dd), inv = ONE / dd;    /* the one division */
-    T r = x >= ZERO ? (d + x * e) * inv                           /* (1 + x e / d) / d */
-                    : ((num * inv) * (ONE - (ddl + (T)2 * d * dl) * inv)) * s2;
+    T xc = x < -FL_SILU_CL ? -FL_SILU_CL : x;          /* NaN passes */
+    xc = xc > FL_SILU_CL ? FL_SILU_CL : xc;
+    T a = -FN(fl_abs)(xc);
+    T km = a * FL_SILU_LOG2E + FL_SILU_MAGIC;            /* round to nearest: k + magic */
+    T kf = km - FL_SILU_MAGIC;
+    T r = a - kf * FL_SILU_LN2_HI;
+    r = r - kf * FL_SILU_LN2_LO;
+    T q = FN(fl_silu_expm1_red)(r);                      /* e = 2^k (1 + q) */
+    T sc = FN(fl_silu_scale)(km), k2 = sc * FL_SILU_ISH; /* 2^(k+SH), 2^k */
+    T e = FN(fl_fma)(q, k2, k2), E = FN(fl_fma)(q, sc, sc);
+    T u = ONE + xc;
+    /* x < 0: E (1 + x + e) = E (u + 2^k) + E q 2^k, one rounding for the sum (fma) */
+    T num = xc < ZERO ? FN(fl_fma)(E, u + k2, E * (q * k2)) : FN(fl_fma)(u, e, ONE);
+    T den = FN(fl_fma)(e, e + (T)2, ONE);                /* (1 + e)^2 */
+    T r2 = num / den * (xc < ZERO ? FL_SILU_ISH : ONE);
     T h = x - FL_SILU_ROOT_T;
-    r = FN(fl_abs)(h) < (T)0.45 ? FN(fl_silu_root_taylor)(h) : r;
-    return x == INFINITY ? ONE : (x < FN(fl_exp_min) ? ZERO : r);
+    r2 = FN(fl_abs)(h) < FL_SILU_W ? FN(fl_silu_root_taylor)(h) : r2;
+    return x < -FL_SILU_CL ? ZERO : r2;
 }
 #undef FL_SILU_ROOT_T
+#undef FL_SILU_W
+#undef FL_SILU_CL
+#undef FL_SILU_SH
+#undef FL_SILU_ISH
+#undef FL_SILU_MAGIC
+#undef FL_SILU_LOG2E
+#undef FL_SILU_LN2_HI
+#undef FL_SILU_LN2_LO
 
 /* gelu(x) = x Phi(x) = x/2 erfc(-x/sqrt2) and the tanh approximation: see fl_gelu_tmpl.h */
 #include "fl_gelu_tmpl.h"
