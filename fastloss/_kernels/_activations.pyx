@@ -37,7 +37,7 @@ cdef extern from "fl_kernels.h" nogil:
 OPS = ('identity', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'elu', 'softplus',
        'log_sigmoid', 'silu', 'gelu', 'gelu_tanh')
 # elements per thread before a second thread pays off: load/store-bound ops need more
-cdef Py_ssize_t GRAIN_CHEAP = 262144, GRAIN_MATH = 32768
+cdef Py_ssize_t GRAIN_CHEAP = 32768, GRAIN_MATH = 32768
 cdef Py_ssize_t GRAIN[11]
 GRAIN[:] = [GRAIN_CHEAP, GRAIN_MATH, GRAIN_MATH, GRAIN_CHEAP, GRAIN_CHEAP, GRAIN_MATH,
             GRAIN_MATH, GRAIN_MATH, GRAIN_MATH, GRAIN_MATH, GRAIN_MATH]
