@@ -239,3 +239,14 @@ def test_prelu_matches_reference_and_torch(shape, wsize, dtype, torch):
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=tol)
     np.testing.assert_allclose(gw, wt.grad.numpy(), rtol=tol, atol=tol)
+
+
+def test_identity_grad_is_a_copy_of_grad_output(dtype):
+    """identity is linear: its derivative is 1 at every x (NaN and inf included, as PyTorch's
+    backward), so the gradient is grad_output itself, in a new array"""
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, 1.0], dtype)
+    g = np.array([1.5, -2.0, 3.0, np.nan, 4.0], dtype)
+    d = fl.identity_grad(x, g)
+    np.testing.assert_array_equal(d, g)
+    assert d is not g and not np.shares_memory(d, g)
+    np.testing.assert_array_equal(fl.identity_grad(x), np.ones(5, dtype))
