@@ -24,10 +24,15 @@ cdef extern from "fl_kernels.h" nogil:
                            Py_ssize_t l0, Py_ssize_t l1, int mode)
     void fl_softmax_rows_d(const void *x, const void *g, void *y, Py_ssize_t C,
                            Py_ssize_t l0, Py_ssize_t l1, int mode)
+    void fl_softmax_short_f(const void *x, const void *g, void *y, Py_ssize_t C,
+                            Py_ssize_t l0, Py_ssize_t l1, int mode)
+    void fl_softmax_short_d(const void *x, const void *g, void *y, Py_ssize_t C,
+                            Py_ssize_t l0, Py_ssize_t l1, int mode)
     void fl_softmax_strided_f(const void *x, const void *g, void *y, Py_ssize_t C,
                               Py_ssize_t inner, Py_ssize_t l0, Py_ssize_t l1, int mode)
     void fl_softmax_strided_d(const void *x, const void *g, void *y, Py_ssize_t C,
                               Py_ssize_t inner, Py_ssize_t l0, Py_ssize_t l1, int mode)
+    enum: FL_AXIS_SHORT
     void fl_prelu_rows_f(const void *x, const void *w, const void *g, void *y, double *gw,
                          Py_ssize_t C, Py_ssize_t inner, Py_ssize_t r0, Py_ssize_t r1)
     void fl_prelu_rows_d(const void *x, const void *w, const void *g, void *y, double *gw,
@@ -97,7 +102,12 @@ def elementwise(int op, object x, object g, object out, double p0, double p1, bi
 
 cdef void axis_part(bint f32, int mode, const char *x, const char *g, char *y, Py_ssize_t C,
                     Py_ssize_t inner, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    if inner == 1:
+    if inner == 1 and C <= FL_AXIS_SHORT:     # short rows: chunks transposed, SIMD across rows
+        if f32:
+            fl_softmax_short_f(x, g, y, C, a, b, mode)
+        else:
+            fl_softmax_short_d(x, g, y, C, a, b, mode)
+    elif inner == 1:
         if f32:
             fl_softmax_rows_f(x, g, y, C, a, b, mode)
         else:

@@ -2,29 +2,283 @@
  *
  * softmax family, mode FL_SOFTMAX / FL_LOG_SOFTMAX / FL_SOFTMAX_GRAD / FL_LOG_SOFTMAX_GRAD.
  * With m = max_k x_k, d_k = x_k - m (taken as 0 where x_k == m, so one +inf logit gives the
- * limit [1, 0, ...]), e_k = exp(d_k) and  sum = cnt + s1  (cnt = #{d_k == 0},
- * s1 = sum of the other e_k, accumulated in double):
+ * limit [1, 0, ...]), e_k = exp(d_k), sum = sum_k e_k = cnt + s1 (cnt = #{d_k == 0},
+ * s1 = sum of the other e_k):
  *     softmax_k      = e_k / sum
  *     log_softmax_k  = d_k - log1p(cnt - 1 + s1)     (the dominant class keeps its digits)
  *     softmax_grad_k = y_k (g_k - sum_j g_j y_j),  log_softmax_grad_k = g_k - y_k sum_j g_j
- * d_k is rounded, and exp multiplies that rounding by |d_k|: the exact residual of the
- * subtraction (TwoDiff) is carried as exp(d) (1 + d_lo).
+ * Numerics:
+ * - d_k is rounded, and exp multiplies that rounding by |d_k|: the exact residual of the
+ *   subtraction (TwoDiff) is added to exp's reduced argument.
+ * - exp gives E_k = 2^S e_k (S = FL_SM_S: 40 for float, 64 for double).  Every E_k that is
+ *   not 0 is then a normal number made with ONE factor 2^(k+S), and y_k = E_k / (2^S sum)
+ *   is rounded once, also where it is subnormal.  e_k is exactly 0 below FL_SM_MIN (where
+ *   y_k rounds to 0 anyway), so masked (-inf) logits add nothing to the sums.
+ * - sums in double: float terms exactly; double terms with a TwoSum compensation per lane
+ *   (a plain double sum was off by up to 11 ulp at 33000 classes).
+ * - y_k = E_k rh + E_k rl with rh + rl = 1/sum (one rounding instead of two).
  * A row of all -inf (no limit exists) gives NaN, as does a NaN anywhere in the row.
+ *
+ * Layouts: rows (inner == 1) longer than FL_AXIS_SHORT are done one at a time, SIMD along
+ * the row (fl_softmax_rows).  Shorter rows are transposed FL_AXIS_CHUNK at a time into a
+ * class-major buffer and done with SIMD across the rows (fl_softmax_short); classes strided
+ * by `inner` are done in groups of up to FL_AXIS_CHUNK neighbouring lines in place
+ * (fl_softmax_strided).  Both use fl_sm_lanes, where every line is computed by the same
+ * arithmetic in the same order whatever lane it lands in: results do not depend on the
+ * thread count (lines are never split between threads, chunk boundaries move with it).
  * A "line" is one (outer, inner) position; the kernels process lines [l0, l1).
  */
-#define FL_AXIS_CHUNK 64
+#ifndef FL_AXIS_ONCE
+#define FL_AXIS_ONCE
+#define FL_AXIS_CHUNK 64    /* lines per chunk of the lane kernel */
+#define FL_AXIS_SHORT 32    /* rows of at most this many classes take the transposed path */
+/* row lengths with their own transposes (inlined with a constant C: shuffles, not gathers) */
+#define FL_AXIS_TR_CASES FL_AXIS_TR(1) FL_AXIS_TR(2) FL_AXIS_TR(3) FL_AXIS_TR(4) FL_AXIS_TR(5) \
+    FL_AXIS_TR(6) FL_AXIS_TR(7) FL_AXIS_TR(8) FL_AXIS_TR(9) FL_AXIS_TR(10) FL_AXIS_TR(11)      \
+    FL_AXIS_TR(12) FL_AXIS_TR(13) FL_AXIS_TR(14) FL_AXIS_TR(15) FL_AXIS_TR(16) FL_AXIS_TR(20)  \
+    FL_AXIS_TR(24) FL_AXIS_TR(32)
+#if defined(__GNUC__)
+#define FL_ALIGN64 __attribute__((aligned(64)))
+#else
+#define FL_ALIGN64
+#endif
+#endif
 
-/* exp(x - m) for x <= m, with the rounding of x - m corrected; x == m (also both +inf) -> 1 */
-FL_INLINE T FN(fl_exp_diff)(T x, T m, T *d_out)
+#if FL_T_IS_FLOAT
+#define FL_SM_S 40                       /* E = 2^S e */
+/* clamp of d: exp's 2^(k+S) has exponent field 0 there, so E = +0 below (e < 2^-166) */
+#define FL_SM_MIN (-115.9f)              /* -(127 + S + 0.2) ln2 */
+#define FL_SM_BIG 1048576.0f             /* |m| <= 2^20: m + FL_SM_MIN is within 2^-4 */
+#define FL_SM_INV2S 9.094947017729282e-13    /* 2^-40 */
+/* s += e: float terms are exact in double */
+#define FL_SM_ADD(s, c, e) ((s) += (double)(e))
+#else
+#define FL_SM_S 64
+#define FL_SM_MIN (-753.6)               /* -(1023 + S + 0.2) ln2: E = +0 below */
+#define FL_SM_BIG 1099511627776.0        /* 2^40 */
+#define FL_SM_INV2S 5.421010862427522e-20    /* 2^-64 */
+/* (s, c) += e with the rounding error of s + e (TwoSum) collected in c */
+#define FL_SM_ADD(s, c, e) do { double t_ = (s) + (e), z_ = t_ - (s);                    \
+                                (c) += ((s) - (t_ - z_)) + ((e) - z_); (s) = t_; } while (0)
+#endif
+
+/* 2^S exp(x - m) for x <= m, with the rounding of x - m corrected (its exact residual lo,
+ * TwoDiff, goes into the reduced argument); *d_out = x - m.  E = +0 where x - m is below
+ * FL_SM_MIN (x = -inf included): the clamp makes the factor 2^(k+S) exactly 0.  NaN passes.
+ * Two variants that give the same bits wherever both apply:
+ *  - fast (xl = m + FL_SM_MIN, for m = -inf or |m| <= FL_SM_BIG): x is clamped below at
+ *    xl, so lo is finite and k in range without further selects;
+ *  - checked (any m; xl unused): d is clamped, lo guarded (NaN from -inf), and d = 0 where
+ *    x == m (+inf - +inf). */
+FL_INLINE T FN(fl_sm_exp)(T x, T m, T xl, T *d_out, const int fast)
 {
-    T d = x - m, bb = d - x, lo = (x - (d - bb)) - (m + bb);
-    d = x == m ? ZERO : d;
-    lo = (x == m || lo != lo) ? ZERO : lo;
+    T d, lo, dc;
+    if (fast) {
+        x = x < xl ? xl : x;                      /* NaN passes */
+        T bb;
+        d = x - m; bb = d - x; lo = (x - (d - bb)) - (m + bb);
+        dc = d;
+    } else {
+        T bb;
+        d = x - m; bb = d - x; lo = (x - (d - bb)) - (m + bb);
+        lo = FN(fl_abs)(lo) < ONE ? lo : ZERO;    /* NaN (x or m infinite), |d| huge: 0 */
+        d = x == m ? ZERO : d;
+        dc = d < FL_SM_MIN ? FL_SM_MIN : d;
+    }
     *d_out = d;
-    T e = FN(fl_exp_neg)(d);
-    return e + e * lo;
+#if FL_T_IS_FLOAT
+    float kr = dc * 1.44269504088896341f + 12582912.0f;     /* round: 1.5*2^23 */
+    float kf = kr - 12582912.0f;
+    float r = dc - kf * FL_LN2_HI_F;
+    r = (r - kf * FL_LN2_LO_F) + lo;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    /* k is in the low mantissa bits of kr: 2^(k+S) without a float -> int conversion */
+    const uint32_t kb = (uint32_t)fl_f2bits(kr) - (uint32_t)(0x4b400000 - 127 - FL_SM_S);
+    return p * fl_bits2f((int32_t)(kb << 23));
+#else
+    double kr = dc * 1.44269504088896338700 + 6755399441055744.0;   /* 1.5*2^52 */
+    double kf = kr - 6755399441055744.0;
+    double r = dc - kf * FL_LN2_HI_D;
+    r = (r - kf * FL_LN2_LO_D) + lo;
+    double p = 1.0 / 6227020800.0;                 /* 1/13! */
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    /* k from the low mantissa bits of kr (no double -> int64 conversion: AVX2 has none) */
+    const uint64_t kb = (uint64_t)fl_d2bits(kr)
+                        - (uint64_t)(0x4338000000000000LL - 1023 - FL_SM_S);
+    return p * fl_bits2d((int64_t)(kb << 52));
+#endif
 }
 
+/* 1/sum as rh + rl (sum = s + c, scaled by 2^S) */
+FL_INLINE void FN(fl_sm_recip)(double s, double c, T *rh, T *rl)
+{
+    const double hi = s + c, lo = c - (hi - s);
+    const double rd = 1.0 / hi;
+#if FL_T_IS_FLOAT
+    *rh = (T)rd;
+    *rl = (T)(rd - (double)*rh);
+    (void)lo;
+#else
+    *rh = rd;
+    *rl = ((1.0 - rd * hi) - rd * lo) * rd;
+#endif
+}
+
+/* E rh + E rl, the rh product contracted into the fma (written first) */
+FL_INLINE T FN(fl_sm_scale)(T E, T rh, T rl)
+{
+    T p = E * rh;
+    T q = E * rl;
+    return p + q;
+}
+
+/* The exp pass over a line (a row, or lanes of lines), written once for the kernels:
+ * E_k -> Y and the sums (softmax modes), or the sums alone (log_softmax).  OUTER is an
+ * optional loop around the SIMD loop FL_SM_FOR(I) (defined by the user, like FL_SM_SIMD). */
+#define FL_SM_EXP_PASS(OUTER, I, X, G, Y, M, XL, S, CC, A, CNT, FAST)                       \
+    if (mode == FL_LOG_SOFTMAX) {                                                           \
+        OUTER {                                                                             \
+            FL_SM_SIMD(reduction(+:S, CC, CNT))                                             \
+            FL_SM_FOR(I) {                                                                  \
+                T d_, e_ = FN(fl_sm_exp)(X, M, XL, &d_, FAST);                              \
+                e_ = d_ == ZERO ? ZERO : e_;                                                \
+                FL_SM_ADD(S, CC, e_);                                                       \
+                CNT += d_ == ZERO;                                                          \
+            }                                                                               \
+        }                                                                                   \
+    } else if (mode == FL_SOFTMAX) {                                                        \
+        OUTER {                                                                             \
+            FL_SM_SIMD(reduction(+:S, CC))                                                  \
+            FL_SM_FOR(I) {                                                                  \
+                T d_, e_ = FN(fl_sm_exp)(X, M, XL, &d_, FAST);                              \
+                FL_SM_ADD(S, CC, e_);                                                       \
+                Y = e_;                                                                     \
+            }                                                                               \
+        }                                                                                   \
+    } else if (mode == FL_SOFTMAX_GRAD) {                                                   \
+        OUTER {                                                                             \
+            FL_SM_SIMD(reduction(+:S, CC, A))                                               \
+            FL_SM_FOR(I) {                                                                  \
+                T d_, e_ = FN(fl_sm_exp)(X, M, XL, &d_, FAST);                              \
+                FL_SM_ADD(S, CC, e_);                                                       \
+                A += (double)(G) * (double)e_;                                              \
+                Y = e_;                                                                     \
+            }                                                                               \
+        }                                                                                   \
+    } else {                                                                                \
+        OUTER {                                                                             \
+            FL_SM_SIMD(reduction(+:S, CC, A))                                               \
+            FL_SM_FOR(I) {                                                                  \
+                T d_, e_ = FN(fl_sm_exp)(X, M, XL, &d_, FAST);                              \
+                FL_SM_ADD(S, CC, e_);                                                       \
+                A += (double)(G);                                                           \
+                Y = e_;                                                                     \
+            }                                                                               \
+        }                                                                                   \
+    }
+#define FL_SM_NO_OUTER
+
+/* w lines at once, SIMD across the lines: class k of line j is x[k * cs + j] (g, y alike;
+ * y may be x: each element is read before it is written).  Each line is reduced over k in
+ * order within its own lane, so its result does not depend on j or w. */
+FL_INLINE void FN(fl_sm_lanes)(const T *x, const T *g, T *y, Py_ssize_t cs, Py_ssize_t w,
+                               Py_ssize_t C, int mode)
+{
+    T m[FL_AXIS_CHUNK] FL_ALIGN64, rh[FL_AXIS_CHUNK] FL_ALIGN64, rl[FL_AXIS_CHUNK] FL_ALIGN64;
+    double s[FL_AXIS_CHUNK] FL_ALIGN64, c[FL_AXIS_CHUNK] FL_ALIGN64, a[FL_AXIS_CHUNK] FL_ALIGN64;
+    int32_t cnt[FL_AXIS_CHUNK] FL_ALIGN64;
+    int slow = 0;
+    #pragma omp simd
+    for (Py_ssize_t j = 0; j < w; j++) {
+        m[j] = -INFINITY; s[j] = 0.0; c[j] = 0.0; a[j] = 0.0; cnt[j] = 0;
+    }
+    for (Py_ssize_t k = 0; k < C; k++) {
+        #pragma omp simd
+        for (Py_ssize_t j = 0; j < w; j++) { T v = x[k * cs + j]; m[j] = v > m[j] ? v : m[j]; }
+    }
+    /* one line that needs the checked exp makes the whole group take it (same bits) */
+    #pragma omp simd reduction(|:slow)
+    for (Py_ssize_t j = 0; j < w; j++) {
+        slow |= !(FN(fl_abs)(m[j]) <= FL_SM_BIG || m[j] == -INFINITY);
+        rh[j] = m[j] + FL_SM_MIN;                 /* xl */
+    }
+#define FL_SM_SIMD(clause) _Pragma("omp simd")
+#define FL_SM_FOR(I) for (Py_ssize_t I = 0; I < w; I++)
+#define FL_SM_OVER_K for (Py_ssize_t k = 0; k < C; k++)
+    if (slow) {
+        FL_SM_EXP_PASS(FL_SM_OVER_K, j, x[k * cs + j], g[k * cs + j], y[k * cs + j], m[j], rh[j],
+                       s[j], c[j], a[j], cnt[j], 0)
+    } else {
+        FL_SM_EXP_PASS(FL_SM_OVER_K, j, x[k * cs + j], g[k * cs + j], y[k * cs + j], m[j], rh[j],
+                       s[j], c[j], a[j], cnt[j], 1)
+    }
+#undef FL_SM_OVER_K
+#undef FL_SM_SIMD
+#undef FL_SM_FOR
+    if (mode == FL_LOG_SOFTMAX) {
+        #pragma omp simd
+        for (Py_ssize_t j = 0; j < w; j++)
+            rh[j] = (T)(m[j] == -INFINITY ? NAN
+                        : fl_log1p_d((double)cnt[j] - 1.0 + (s[j] + c[j]) * FL_SM_INV2S));
+        /* d_k - L: d_k <= 0 <= L, no cancellation, so the dtype itself is enough */
+        for (Py_ssize_t k = 0; k < C; k++) {
+            #pragma omp simd
+            for (Py_ssize_t j = 0; j < w; j++) {
+                T v = x[k * cs + j];
+                y[k * cs + j] = v == m[j] ? -rh[j] : (v - m[j]) - rh[j];
+            }
+        }
+        return;
+    }
+    #pragma omp simd
+    for (Py_ssize_t j = 0; j < w; j++) {
+        T h, l;
+        FN(fl_sm_recip)(s[j], c[j], &h, &l);
+        const int dead = m[j] == -INFINITY;
+        rh[j] = dead ? (T)NAN : h;
+        rl[j] = dead ? (T)NAN : l;
+        /* softmax_grad: sum_j g_j y_j = (sum_j g_j E_j) / (2^S sum) */
+        m[j] = mode == FL_SOFTMAX_GRAD ? (T)(a[j] / (s[j] + c[j])) : (T)a[j];
+    }
+    for (Py_ssize_t k = 0; k < C; k++) {
+        if (mode == FL_SOFTMAX) {
+            #pragma omp simd
+            for (Py_ssize_t j = 0; j < w; j++)
+                y[k * cs + j] = FN(fl_sm_scale)(y[k * cs + j], rh[j], rl[j]);
+        } else if (mode == FL_SOFTMAX_GRAD) {
+            #pragma omp simd
+            for (Py_ssize_t j = 0; j < w; j++)
+                y[k * cs + j] = FN(fl_sm_scale)(y[k * cs + j], rh[j], rl[j])
+                                * (g[k * cs + j] - m[j]);
+        } else {
+            #pragma omp simd
+            for (Py_ssize_t j = 0; j < w; j++)
+                y[k * cs + j] = g[k * cs + j]
+                                - FN(fl_sm_scale)(y[k * cs + j], rh[j], rl[j]) * m[j];
+        }
+    }
+}
+
+/* rows [l0, l1) of length C (inner == 1), one at a time, SIMD along the row */
 FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *yv,
                                           Py_ssize_t C, Py_ssize_t l0, Py_ssize_t l1, int mode)
 {
@@ -38,55 +292,137 @@ FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *
         T m = -INFINITY;
         #pragma omp simd reduction(max:m)
         for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
-        double s1 = 0.0, cnt = 0.0;
+        double s = 0.0, c = 0.0, a = 0.0;
+        int32_t cnt = 0;
+        const T xl = m + FL_SM_MIN;
+        const int fast = FN(fl_abs)(m) <= FL_SM_BIG || m == -INFINITY;
+#if FL_T_IS_FLOAT
+        /* float terms: the double sums are exact enough in any order */
+#define FL_SM_SIMD(clause) _Pragma(FL_SM_STR(omp simd clause))
+#define FL_SM_STR(s) #s
+#define FL_SM_FOR(I) for (Py_ssize_t I = 0; I < C; I++)
+        if (fast) {
+            FL_SM_EXP_PASS(FL_SM_NO_OUTER, k, x[k], g[k], y[k], m, xl, s, c, a, cnt, 1)
+        } else {
+            FL_SM_EXP_PASS(FL_SM_NO_OUTER, k, x[k], g[k], y[k], m, xl, s, c, a, cnt, 0)
+        }
+#undef FL_SM_STR
+#else
+        /* double: TwoSum-compensated sums in 8 explicit lanes (the vector lanes of an
+         * `omp simd reduction` would be added up without compensation), then combined */
+        double sl[8] FL_ALIGN64 = {0}, cl[8] FL_ALIGN64 = {0}, al[8] FL_ALIGN64 = {0};
+        int32_t nl[8] FL_ALIGN64 = {0};
+        const Py_ssize_t C8 = C - C % 8;
+#define FL_SM_SIMD(clause) _Pragma("omp simd")
+#define FL_SM_FOR(I) for (Py_ssize_t I = 0; I < 8; I++)
+#define FL_SM_OVER_K for (Py_ssize_t k0 = 0; k0 < C8; k0 += 8)
+        if (fast) {
+            FL_SM_EXP_PASS(FL_SM_OVER_K, j, x[k0 + j], g[k0 + j], y[k0 + j], m, xl,
+                           sl[j], cl[j], al[j], nl[j], 1)
+        } else {
+            FL_SM_EXP_PASS(FL_SM_OVER_K, j, x[k0 + j], g[k0 + j], y[k0 + j], m, xl,
+                           sl[j], cl[j], al[j], nl[j], 0)
+        }
+#undef FL_SM_FOR
+#undef FL_SM_OVER_K
+#define FL_SM_FOR(I) for (Py_ssize_t I = 0; I < C - C8; I++)
+        if (fast) {     /* the last C % 8 */
+            FL_SM_EXP_PASS(FL_SM_NO_OUTER, j, x[C8 + j], g[C8 + j], y[C8 + j], m, xl,
+                           sl[j], cl[j], al[j], nl[j], 1)
+        } else {
+            FL_SM_EXP_PASS(FL_SM_NO_OUTER, j, x[C8 + j], g[C8 + j], y[C8 + j], m, xl,
+                           sl[j], cl[j], al[j], nl[j], 0)
+        }
+        for (int j = 0; j < 8; j++) {
+            FL_SM_ADD(s, c, sl[j]);
+            c += cl[j];
+            a += al[j];
+            cnt += nl[j];
+        }
+#endif
+#undef FL_SM_SIMD
+#undef FL_SM_FOR
         if (mode == FL_LOG_SOFTMAX) {
-            #pragma omp simd reduction(+:s1, cnt)
-            for (Py_ssize_t k = 0; k < C; k++) {
-                T d, e = FN(fl_exp_diff)(x[k], m, &d);
-                s1 += d == ZERO ? 0.0 : (double)e;
-                cnt += d == ZERO ? 1.0 : 0.0;
-            }
+            const T L = (T)(m == -INFINITY ? NAN
+                            : fl_log1p_d((double)cnt - 1.0 + (s + c) * FL_SM_INV2S));
             /* d_k - L: d_k <= 0 <= L, no cancellation, so the dtype itself is enough */
-            const T L = (T)(m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1));
             #pragma omp simd
             for (Py_ssize_t k = 0; k < C; k++) y[k] = x[k] == m ? -L : (x[k] - m) - L;
             continue;
         }
-        #pragma omp simd reduction(+:s1, cnt)
-        for (Py_ssize_t k = 0; k < C; k++) {
-            T d, e = FN(fl_exp_diff)(x[k], m, &d);
-            s1 += d == ZERO ? 0.0 : (double)e;
-            cnt += d == ZERO ? 1.0 : 0.0;
-            y[k] = e;
-        }
-        const T rs = (T)(m == -INFINITY ? NAN : 1.0 / (cnt + s1));   /* 1 / sum */
-        #pragma omp simd
-        for (Py_ssize_t k = 0; k < C; k++) y[k] = y[k] * rs;
-        if (mode == FL_SOFTMAX_GRAD) {
-            double dot = 0.0;
-            #pragma omp simd reduction(+:dot)
-            for (Py_ssize_t k = 0; k < C; k++) dot += (double)g[k] * (double)y[k];
-            const T dt = (T)dot;
+        T rh, rl;
+        FN(fl_sm_recip)(s, c, &rh, &rl);
+        if (m == -INFINITY) rh = rl = (T)NAN;
+        if (mode == FL_SOFTMAX) {
             #pragma omp simd
-            for (Py_ssize_t k = 0; k < C; k++) y[k] = y[k] * (g[k] - dt);
-        } else if (mode == FL_LOG_SOFTMAX_GRAD) {
-            double sg = 0.0;
-            #pragma omp simd reduction(+:sg)
-            for (Py_ssize_t k = 0; k < C; k++) sg += (double)g[k];
-            const T st = (T)sg;
+            for (Py_ssize_t k = 0; k < C; k++) y[k] = FN(fl_sm_scale)(y[k], rh, rl);
+        } else if (mode == FL_SOFTMAX_GRAD) {
+            const T dt = (T)(a / (s + c));
             #pragma omp simd
-            for (Py_ssize_t k = 0; k < C; k++) y[k] = g[k] - y[k] * st;
+            for (Py_ssize_t k = 0; k < C; k++) y[k] = FN(fl_sm_scale)(y[k], rh, rl) * (g[k] - dt);
+        } else {
+            const T st = (T)a;
+            #pragma omp simd
+            for (Py_ssize_t k = 0; k < C; k++) y[k] = g[k] - FN(fl_sm_scale)(y[k], rh, rl) * st;
         }
     }
 }
 
-/* inner > 1: the class axis is strided by `inner`; vectorize over up to 64 lines at once */
+/* the transposes of the short-row path, inlined with a constant C (see FL_AXIS_TR_CASES) */
+FL_INLINE void FN(fl_sm_tr_in)(T *buf, const T *x, Py_ssize_t w, const Py_ssize_t C)
+{
+    for (Py_ssize_t j = 0; j < w; j++)
+        for (Py_ssize_t k = 0; k < C; k++) buf[k * FL_AXIS_CHUNK + j] = x[j * C + k];
+}
+FL_INLINE void FN(fl_sm_tr_out)(T *y, const T *buf, Py_ssize_t w, const Py_ssize_t C)
+{
+    for (Py_ssize_t j = 0; j < w; j++)
+        for (Py_ssize_t k = 0; k < C; k++) y[j * C + k] = buf[k * FL_AXIS_CHUNK + j];
+}
+
+/* rows [l0, l1) of C <= FL_AXIS_SHORT classes (inner == 1): FL_AXIS_CHUNK rows at a time
+ * transposed into a class-major buffer, all FL_AXIS_CHUNK lanes computed (a last, partial
+ * chunk is padded with zeros, so every row goes through the same code), transposed back */
+FL_CLONES static void FN(fl_softmax_short)(const void *xv, const void *gv, void *yv,
+                                           Py_ssize_t C, Py_ssize_t l0, Py_ssize_t l1, int mode)
+{
+    T xb[FL_AXIS_SHORT * FL_AXIS_CHUNK] FL_ALIGN64, gb[FL_AXIS_SHORT * FL_AXIS_CHUNK] FL_ALIGN64;
+    for (Py_ssize_t l = l0; l < l1; l += FL_AXIS_CHUNK) {
+        const Py_ssize_t w = l1 - l < FL_AXIS_CHUNK ? l1 - l : FL_AXIS_CHUNK;
+        const T *x = (const T *)xv + l * C;
+        const T *g = gv ? (const T *)gv + l * C : NULL;
+        T *y = (T *)yv + l * C;
+        if (w < FL_AXIS_CHUNK) {
+            for (Py_ssize_t k = 0; k < C; k++)
+                for (Py_ssize_t j = w; j < FL_AXIS_CHUNK; j++)
+                    xb[k * FL_AXIS_CHUNK + j] = gb[k * FL_AXIS_CHUNK + j] = ZERO;
+        }
+        switch (C) {
+#define FL_AXIS_TR(n) case n: FN(fl_sm_tr_in)(xb, x, w, n);                                \
+                              if (g) FN(fl_sm_tr_in)(gb, g, w, n);                          \
+                              break;
+        FL_AXIS_TR_CASES
+#undef FL_AXIS_TR
+        default:
+            FN(fl_sm_tr_in)(xb, x, w, C);
+            if (g) FN(fl_sm_tr_in)(gb, g, w, C);
+        }
+        FN(fl_sm_lanes)(xb, gb, xb, FL_AXIS_CHUNK, FL_AXIS_CHUNK, C, mode);
+        switch (C) {
+#define FL_AXIS_TR(n) case n: FN(fl_sm_tr_out)(y, xb, w, n); break;
+        FL_AXIS_TR_CASES
+#undef FL_AXIS_TR
+        default: FN(fl_sm_tr_out)(y, xb, w, C);
+        }
+    }
+}
+
+/* inner > 1: the class axis is strided by `inner`; up to FL_AXIS_CHUNK neighbouring lines
+ * (of one outer index) at a time, in place */
 FL_CLONES static void FN(fl_softmax_strided)(const void *xv, const void *gv, void *yv,
                                              Py_ssize_t C, Py_ssize_t inner,
                                              Py_ssize_t l0, Py_ssize_t l1, int mode)
 {
-    T m[FL_AXIS_CHUNK];
-    double s1[FL_AXIS_CHUNK], cnt[FL_AXIS_CHUNK], acc[FL_AXIS_CHUNK];
     Py_ssize_t l = l0;
     while (l < l1) {
         Py_ssize_t o = l / inner, i = l - o * inner;
@@ -94,49 +430,19 @@ FL_CLONES static void FN(fl_softmax_strided)(const void *xv, const void *gv, voi
         if (w > l1 - l) w = l1 - l;
         if (w > FL_AXIS_CHUNK) w = FL_AXIS_CHUNK;
         Py_ssize_t base = o * C * inner + i;
-        const T *x = (const T *)xv + base;
-        const T *g = gv ? (const T *)gv + base : NULL;
-        T *y = (T *)yv + base;
-        for (Py_ssize_t j = 0; j < w; j++) { m[j] = -INFINITY; s1[j] = 0.0; cnt[j] = 0.0; acc[j] = 0.0; }
-        for (Py_ssize_t k = 0; k < C; k++)
-            for (Py_ssize_t j = 0; j < w; j++) { T v = x[k * inner + j]; m[j] = v > m[j] ? v : m[j]; }
-        for (Py_ssize_t k = 0; k < C; k++)
-            for (Py_ssize_t j = 0; j < w; j++) {
-                T d, e = FN(fl_exp_diff)(x[k * inner + j], m[j], &d);
-                s1[j] += d == ZERO ? 0.0 : (double)e;
-                cnt[j] += d == ZERO ? 1.0 : 0.0;
-                if (mode != FL_LOG_SOFTMAX) y[k * inner + j] = e;
-            }
-        if (mode == FL_LOG_SOFTMAX) {
-            for (Py_ssize_t j = 0; j < w; j++)
-                acc[j] = m[j] == -INFINITY ? NAN : fl_log1p_d(cnt[j] - 1.0 + s1[j]);
-            for (Py_ssize_t k = 0; k < C; k++)
-                for (Py_ssize_t j = 0; j < w; j++) {
-                    T v = x[k * inner + j];
-                    y[k * inner + j] = (T)(v == m[j] ? -acc[j] : ((double)v - (double)m[j]) - acc[j]);
-                }
-        } else {
-            T rs[FL_AXIS_CHUNK];
-            for (Py_ssize_t j = 0; j < w; j++) rs[j] = (T)(m[j] == -INFINITY ? NAN : 1.0 / (cnt[j] + s1[j]));
-            for (Py_ssize_t k = 0; k < C; k++)
-                for (Py_ssize_t j = 0; j < w; j++)
-                    y[k * inner + j] = y[k * inner + j] * rs[j];
-            if (mode == FL_SOFTMAX_GRAD || mode == FL_LOG_SOFTMAX_GRAD) {
-                for (Py_ssize_t k = 0; k < C; k++)
-                    for (Py_ssize_t j = 0; j < w; j++)
-                        acc[j] += (double)g[k * inner + j]
-                                  * (mode == FL_SOFTMAX_GRAD ? (double)y[k * inner + j] : 1.0);
-                for (Py_ssize_t k = 0; k < C; k++)
-                    for (Py_ssize_t j = 0; j < w; j++) {
-                        double yk = y[k * inner + j], gk = g[k * inner + j];
-                        y[k * inner + j] = (T)(mode == FL_SOFTMAX_GRAD ? yk * (gk - acc[j])
-                                                                       : gk - yk * acc[j]);
-                    }
-            }
-        }
+        FN(fl_sm_lanes)((const T *)xv + base, gv ? (const T *)gv + base : NULL,
+                        (T *)yv + base, inner, w, C, mode);
         l += w;
     }
 }
+
+#undef FL_SM_S
+#undef FL_SM_MIN
+#undef FL_SM_BIG
+#undef FL_SM_INV2S
+#undef FL_SM_ADD
+#undef FL_SM_EXP_PASS
+#undef FL_SM_NO_OUTER
 
 /* prelu over rows [r0, r1) of (outer, C, inner): y = x > 0 ? x : w[c] x.
  * With gw != NULL (the gradient): y = g (x > 0 ? 1 : w[c]) and gw[c] += sum(x <= 0 ? x g : 0),
