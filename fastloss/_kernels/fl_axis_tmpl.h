@@ -39,8 +39,10 @@
     FL_AXIS_TR(24) FL_AXIS_TR(32)
 #if defined(__GNUC__)
 #define FL_ALIGN64 __attribute__((aligned(64)))
+#define FL_SM_PF(p) __builtin_prefetch((p), 0, 3)
 #else
 #define FL_ALIGN64
+#define FL_SM_PF(p) ((void)0)
 #endif
 #endif
 
@@ -50,16 +52,28 @@
 #define FL_SM_MIN (-115.9f)              /* -(127 + S + 0.2) ln2 */
 #define FL_SM_BIG 1048576.0f             /* |m| <= 2^20: m + FL_SM_MIN is within 2^-4 */
 #define FL_SM_INV2S 9.094947017729282e-13    /* 2^-40 */
-/* s += e: float terms are exact in double */
-#define FL_SM_ADD(s, c, e) ((s) += (double)(e))
+#define FL_SM_CNT_T int32_t               /* counts of d == 0, same lane width as T */
+/* (s, c) += e, Fast2Sum: s starts at FL_SM_B = 2^S >= every e, so the rounding error of
+ * s + e is exactly e - (t - s); c collects it (its own rounding is second order).  The
+ * sum is (s - B) + c, in double.  (Float only: as cheap as a float sum, exact like a
+ * double one without converting every term.) */
+#define FL_SM_ACC_T float
+#define FL_SM_B 1099511627776.0f
+#define FL_SM_ADD(s, c, e) do { float t_ = (s) + (e); (c) += (e) - (t_ - (s)); (s) = t_; } while (0)
+/* log_softmax's s1 (without the maxima) may be far below B: summed in double (a) instead */
+#define FL_SM_ADD_LOG(s, c, a, e) ((a) += (double)(e))
 #else
 #define FL_SM_S 64
 #define FL_SM_MIN (-753.6)               /* -(1023 + S + 0.2) ln2: E = +0 below */
 #define FL_SM_BIG 1099511627776.0        /* 2^40 */
 #define FL_SM_INV2S 5.421010862427522e-20    /* 2^-64 */
+#define FL_SM_CNT_T int64_t
 /* (s, c) += e with the rounding error of s + e (TwoSum) collected in c */
+#define FL_SM_ACC_T double
+#define FL_SM_B 0.0
 #define FL_SM_ADD(s, c, e) do { double t_ = (s) + (e), z_ = t_ - (s);                    \
                                 (c) += ((s) - (t_ - z_)) + ((e) - z_); (s) = t_; } while (0)
+#define FL_SM_ADD_LOG(s, c, a, e) FL_SM_ADD(s, c, e)
 #endif
 
 /* 2^S exp(x - m) for x <= m, with the rounding of x - m corrected (its exact residual lo,
@@ -128,10 +142,44 @@ FL_INLINE T FN(fl_sm_exp)(T x, T m, T xl, T *d_out, const int fast)
 #endif
 }
 
-/* 1/sum as rh + rl (sum = s + c, scaled by 2^S) */
-FL_INLINE void FN(fl_sm_recip)(double s, double c, T *rh, T *rl)
+/* a count (0 <= n < 2^52) as a double, without an int64 -> double conversion (AVX2 has
+ * none: the loop would stay scalar) */
+FL_INLINE double FN(fl_sm_cnt)(FL_SM_CNT_T n)
 {
-    const double hi = s + c, lo = c - (hi - s);
+#if FL_T_IS_FLOAT
+    return (double)n;
+#else
+    return fl_bits2d(n | 0x4330000000000000LL) - 4503599627370496.0;
+#endif
+}
+
+/* the sum of an accumulator pair (see FL_SM_ADD) as hi + lo, scaled by 2^S */
+FL_INLINE double FN(fl_sm_total)(FL_SM_ACC_T s, FL_SM_ACC_T c, double *lo)
+{
+#if FL_T_IS_FLOAT
+    *lo = 0.0;
+    return ((double)s - (double)FL_SM_B) + (double)c;
+#else
+    const double hi = s + c;
+    *lo = c - (hi - s);
+    return hi;
+#endif
+}
+
+/* log_softmax's s1 (scaled by 2^S) from the accumulators of FL_SM_ADD_LOG */
+FL_INLINE double FN(fl_sm_total_log)(FL_SM_ACC_T s, FL_SM_ACC_T c, double a)
+{
+#if FL_T_IS_FLOAT
+    return a;
+#else
+    double lo, hi = FN(fl_sm_total)(s, c, &lo);
+    return hi + lo;
+#endif
+}
+
+/* 1/sum as rh + rl (sum = hi + lo, scaled by 2^S) */
+FL_INLINE void FN(fl_sm_recip)(double hi, double lo, T *rh, T *rl)
+{
     const double rd = 1.0 / hi;
 #if FL_T_IS_FLOAT
     *rh = (T)rd;
@@ -151,23 +199,29 @@ FL_INLINE T FN(fl_sm_scale)(T E, T rh, T rl)
     return p + q;
 }
 
-/* The exp pass over a line (a row, or lanes of lines), written once for the kernels:
+/* The exp pass over lanes (of lines, or of a double row), written once for the kernels:
+ * S, CC, A, CNT are per-lane accumulators (explicit arrays: no `omp simd reduction`, whose
+ * lanes would be added up without compensation).
  * E_k -> Y and the sums (softmax modes), or the sums alone (log_softmax).  OUTER is an
- * optional loop around the SIMD loop FL_SM_FOR(I) (defined by the user, like FL_SM_SIMD). */
-#define FL_SM_EXP_PASS(OUTER, I, X, G, Y, M, XL, S, CC, A, CNT, FAST)                       \
+ * optional loop around the SIMD loop FL_SM_FOR(I) (defined by the user), PF
+ * a statement before the SIMD loop (a prefetch); LOGY: log_softmax stores d_k -> Y. */
+#define FL_SM_EXP_PASS(OUTER, I, X, G, Y, M, XL, S, CC, A, CNT, FAST, LOGY, PF)            \
     if (mode == FL_LOG_SOFTMAX) {                                                           \
         OUTER {                                                                             \
-            FL_SM_SIMD(reduction(+:S, CC, CNT))                                             \
+            PF;                                                                             \
+            _Pragma("omp simd")                                                             \
             FL_SM_FOR(I) {                                                                  \
                 T d_, e_ = FN(fl_sm_exp)(X, M, XL, &d_, FAST);                              \
                 e_ = d_ == ZERO ? ZERO : e_;                                                \
-                FL_SM_ADD(S, CC, e_);                                                       \
+                FL_SM_ADD_LOG(S, CC, A, e_);                                                \
                 CNT += d_ == ZERO;                                                          \
+                if (LOGY) Y = (FAST) ? (X) - (M) : d_;                                      \
             }                                                                               \
         }                                                                                   \
     } else if (mode == FL_SOFTMAX) {                                                        \
         OUTER {                                                                             \
-            FL_SM_SIMD(reduction(+:S, CC))                                                  \
+            PF;                                                                             \
+            _Pragma("omp simd")                                                             \
             FL_SM_FOR(I) {                                                                  \
                 T d_, e_ = FN(fl_sm_exp)(X, M, XL, &d_, FAST);                              \
                 FL_SM_ADD(S, CC, e_);                                                       \
@@ -176,7 +230,8 @@ FL_INLINE T FN(fl_sm_scale)(T E, T rh, T rl)
         }                                                                                   \
     } else if (mode == FL_SOFTMAX_GRAD) {                                                   \
         OUTER {                                                                             \
-            FL_SM_SIMD(reduction(+:S, CC, A))                                               \
+            PF;                                                                             \
+            _Pragma("omp simd")                                                             \
             FL_SM_FOR(I) {                                                                  \
                 T d_, e_ = FN(fl_sm_exp)(X, M, XL, &d_, FAST);                              \
                 FL_SM_ADD(S, CC, e_);                                                       \
@@ -186,7 +241,8 @@ FL_INLINE T FN(fl_sm_scale)(T E, T rh, T rl)
         }                                                                                   \
     } else {                                                                                \
         OUTER {                                                                             \
-            FL_SM_SIMD(reduction(+:S, CC, A))                                               \
+            PF;                                                                             \
+            _Pragma("omp simd")                                                             \
             FL_SM_FOR(I) {                                                                  \
                 T d_, e_ = FN(fl_sm_exp)(X, M, XL, &d_, FAST);                              \
                 FL_SM_ADD(S, CC, e_);                                                       \
@@ -204,12 +260,13 @@ FL_INLINE void FN(fl_sm_lanes)(const T *x, const T *g, T *y, Py_ssize_t cs, Py_s
                                Py_ssize_t C, int mode)
 {
     T m[FL_AXIS_CHUNK] FL_ALIGN64, rh[FL_AXIS_CHUNK] FL_ALIGN64, rl[FL_AXIS_CHUNK] FL_ALIGN64;
-    double s[FL_AXIS_CHUNK] FL_ALIGN64, c[FL_AXIS_CHUNK] FL_ALIGN64, a[FL_AXIS_CHUNK] FL_ALIGN64;
-    int32_t cnt[FL_AXIS_CHUNK] FL_ALIGN64;
+    FL_SM_ACC_T s[FL_AXIS_CHUNK] FL_ALIGN64, c[FL_AXIS_CHUNK] FL_ALIGN64;
+    double a[FL_AXIS_CHUNK] FL_ALIGN64;
+    FL_SM_CNT_T cnt[FL_AXIS_CHUNK] FL_ALIGN64;
     int slow = 0;
     #pragma omp simd
     for (Py_ssize_t j = 0; j < w; j++) {
-        m[j] = -INFINITY; s[j] = 0.0; c[j] = 0.0; a[j] = 0.0; cnt[j] = 0;
+        m[j] = -INFINITY; s[j] = FL_SM_B; c[j] = 0; a[j] = 0.0; cnt[j] = 0;
     }
     for (Py_ssize_t k = 0; k < C; k++) {
         #pragma omp simd
@@ -221,24 +278,24 @@ FL_INLINE void FN(fl_sm_lanes)(const T *x, const T *g, T *y, Py_ssize_t cs, Py_s
         slow |= !(FN(fl_abs)(m[j]) <= FL_SM_BIG || m[j] == -INFINITY);
         rh[j] = m[j] + FL_SM_MIN;                 /* xl */
     }
-#define FL_SM_SIMD(clause) _Pragma("omp simd")
 #define FL_SM_FOR(I) for (Py_ssize_t I = 0; I < w; I++)
 #define FL_SM_OVER_K for (Py_ssize_t k = 0; k < C; k++)
     if (slow) {
         FL_SM_EXP_PASS(FL_SM_OVER_K, j, x[k * cs + j], g[k * cs + j], y[k * cs + j], m[j], rh[j],
-                       s[j], c[j], a[j], cnt[j], 0)
+                       s[j], c[j], a[j], cnt[j], 0, 0, (void)0)
     } else {
         FL_SM_EXP_PASS(FL_SM_OVER_K, j, x[k * cs + j], g[k * cs + j], y[k * cs + j], m[j], rh[j],
-                       s[j], c[j], a[j], cnt[j], 1)
+                       s[j], c[j], a[j], cnt[j], 1, 0, (void)0)
     }
 #undef FL_SM_OVER_K
-#undef FL_SM_SIMD
 #undef FL_SM_FOR
     if (mode == FL_LOG_SOFTMAX) {
         #pragma omp simd
-        for (Py_ssize_t j = 0; j < w; j++)
+        for (Py_ssize_t j = 0; j < w; j++) {
+            const double s1 = FN(fl_sm_total_log)(s[j], c[j], a[j]);
             rh[j] = (T)(m[j] == -INFINITY ? NAN
-                        : fl_log1p_d((double)cnt[j] - 1.0 + (s[j] + c[j]) * FL_SM_INV2S));
+                        : fl_log1p_d(FN(fl_sm_cnt)(cnt[j]) - 1.0 + s1 * FL_SM_INV2S));
+        }
         /* d_k - L: d_k <= 0 <= L, no cancellation, so the dtype itself is enough */
         for (Py_ssize_t k = 0; k < C; k++) {
             #pragma omp simd
@@ -252,12 +309,13 @@ FL_INLINE void FN(fl_sm_lanes)(const T *x, const T *g, T *y, Py_ssize_t cs, Py_s
     #pragma omp simd
     for (Py_ssize_t j = 0; j < w; j++) {
         T h, l;
-        FN(fl_sm_recip)(s[j], c[j], &h, &l);
+        double lo, hi = FN(fl_sm_total)(s[j], c[j], &lo);
+        FN(fl_sm_recip)(hi, lo, &h, &l);
         const int dead = m[j] == -INFINITY;
         rh[j] = dead ? (T)NAN : h;
         rl[j] = dead ? (T)NAN : l;
         /* softmax_grad: sum_j g_j y_j = (sum_j g_j E_j) / (2^S sum) */
-        m[j] = mode == FL_SOFTMAX_GRAD ? (T)(a[j] / (s[j] + c[j])) : (T)a[j];
+        m[j] = mode == FL_SOFTMAX_GRAD ? (T)(a[j] / hi) : (T)a[j];
     }
     for (Py_ssize_t k = 0; k < C; k++) {
         if (mode == FL_SOFTMAX) {
@@ -278,86 +336,146 @@ FL_INLINE void FN(fl_sm_lanes)(const T *x, const T *g, T *y, Py_ssize_t cs, Py_s
     }
 }
 
+#if FL_T_IS_FLOAT
+/* The exp pass of one float row in 16 lanes: blocks of 64 classes (4 terms per lane), then
+ * the last C % 64 16 at a time.  Sums per lane: (sl, cl) by Fast2Sum (FL_SM_ADD), al in
+ * double: log_softmax's s1 (exact), or the gradients' g_k E_k or g_k (float partials);
+ * nl counts d == 0.  log_softmax stores d_k in y for the last pass; the others E_k. */
+#define FL_SM_TERM(K, e, dd)                                                                \
+    T dd, e = FN(fl_sm_exp)(x[K], m, xl, &dd, fast);                                        \
+    if (mode == FL_LOG_SOFTMAX) {                                                           \
+        e = dd == ZERO ? ZERO : e;                                                          \
+        nl[j] += dd == ZERO;                                                                \
+        y[K] = fast ? x[K] - m : dd;                                                        \
+    } else {                                                                                \
+        y[K] = e;                                                                           \
+        FL_SM_ADD(sl[j], cl[j], e);                                                         \
+    }
+FL_INLINE void FN(fl_sm_row_f)(const T *x, const T *g, T *y, const T *pf, Py_ssize_t C,
+                               T m, T xl, float *sl, float *cl, double *al, int32_t *nl,
+                               const int mode, const int fast)
+{
+    const Py_ssize_t C64 = C - C % 64;
+    for (Py_ssize_t o = 0; o < C64; o += 64) {
+        FL_SM_PF(pf + o); FL_SM_PF(pf + o + 16); FL_SM_PF(pf + o + 32); FL_SM_PF(pf + o + 48);
+        #pragma omp simd
+        for (int j = 0; j < 16; j++) {
+            FL_SM_TERM(o + j, e0, d0)
+            FL_SM_TERM(o + 16 + j, e1, d1)
+            FL_SM_TERM(o + 32 + j, e2, d2)
+            FL_SM_TERM(o + 48 + j, e3, d3)
+            if (mode == FL_LOG_SOFTMAX)
+                al[j] += ((double)e0 + (double)e1) + ((double)e2 + (double)e3);
+            else if (mode == FL_SOFTMAX_GRAD)
+                al[j] += (double)((g[o + j] * e0 + g[o + 16 + j] * e1)
+                                  + (g[o + 32 + j] * e2 + g[o + 48 + j] * e3));
+            else if (mode == FL_LOG_SOFTMAX_GRAD)
+                al[j] += (double)((g[o + j] + g[o + 16 + j]) + (g[o + 32 + j] + g[o + 48 + j]));
+        }
+    }
+    for (Py_ssize_t o = C64; o < C; o += 16) {
+        const int n = C - o < 16 ? (int)(C - o) : 16;
+        #pragma omp simd
+        for (int j = 0; j < n; j++) {
+            FL_SM_TERM(o + j, e0, d0)
+            if (mode == FL_LOG_SOFTMAX) al[j] += (double)e0;
+            else if (mode == FL_SOFTMAX_GRAD) al[j] += (double)g[o + j] * (double)e0;
+            else if (mode == FL_LOG_SOFTMAX_GRAD) al[j] += (double)g[o + j];
+        }
+    }
+}
+#undef FL_SM_TERM
+#endif
+
 /* rows [l0, l1) of length C (inner == 1), one at a time, SIMD along the row */
 FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *yv,
                                           Py_ssize_t C, Py_ssize_t l0, Py_ssize_t l1, int mode)
 {
-    /* `omp simd reduction` lets gcc keep per-lane partial sums: without it, IEEE order
-     * forbids vectorizing a floating-point sum (the order is still fixed for a given build,
-     * and rows are never split between threads) */
+    /* the sums are kept in explicit lanes (16 float, 8 double): vectorized, in an order
+     * fixed by the source (rows are never split between threads) */
     for (Py_ssize_t r = l0; r < l1; r++) {
         const T *x = (const T *)xv + r * C;
         const T *g = gv ? (const T *)gv + r * C : NULL;
         T *y = (T *)yv + r * C;
+        const T *pf = x + C;       /* the next row: prefetched during this row's exp pass */
         T m = -INFINITY;
         #pragma omp simd reduction(max:m)
         for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
-        double s = 0.0, c = 0.0, a = 0.0;
-        int32_t cnt = 0;
+        double hi = 0.0, lo = 0.0, a = 0.0;
+        FL_SM_CNT_T cnt = 0;
         const T xl = m + FL_SM_MIN;
         const int fast = FN(fl_abs)(m) <= FL_SM_BIG || m == -INFINITY;
 #if FL_T_IS_FLOAT
-        /* float terms: the double sums are exact enough in any order */
-#define FL_SM_SIMD(clause) _Pragma(FL_SM_STR(omp simd clause))
-#define FL_SM_STR(s) #s
-#define FL_SM_FOR(I) for (Py_ssize_t I = 0; I < C; I++)
-        if (fast) {
-            FL_SM_EXP_PASS(FL_SM_NO_OUTER, k, x[k], g[k], y[k], m, xl, s, c, a, cnt, 1)
-        } else {
-            FL_SM_EXP_PASS(FL_SM_NO_OUTER, k, x[k], g[k], y[k], m, xl, s, c, a, cnt, 0)
+        float sl[16] FL_ALIGN64, cl[16] FL_ALIGN64;
+        double al[16] FL_ALIGN64 = {0};
+        int32_t nl[16] FL_ALIGN64 = {0};
+        for (int j = 0; j < 16; j++) { sl[j] = FL_SM_B; cl[j] = 0.0f; }
+        switch (mode * 2 + fast) {
+#define FL_SM_CASE(md, fs) case md * 2 + fs:                                                   \
+            FN(fl_sm_row_f)(x, g, y, pf, C, m, xl, sl, cl, al, nl, md, fs); break;
+        FL_SM_CASE(0, 0) FL_SM_CASE(0, 1) FL_SM_CASE(1, 0) FL_SM_CASE(1, 1)
+        FL_SM_CASE(2, 0) FL_SM_CASE(2, 1) FL_SM_CASE(3, 0) FL_SM_CASE(3, 1)
+#undef FL_SM_CASE
         }
-#undef FL_SM_STR
+        for (int j = 0; j < 16; j++) {
+            double l;
+            hi += FN(fl_sm_total)(sl[j], cl[j], &l);    /* exact terms: a double sum will do */
+            a += al[j];
+            cnt += nl[j];
+        }
+        if (mode == FL_LOG_SOFTMAX) hi = a;             /* s1 */
 #else
-        /* double: TwoSum-compensated sums in 8 explicit lanes (the vector lanes of an
-         * `omp simd reduction` would be added up without compensation), then combined */
+        /* double: the row as 8 lanes, TwoSum-compensated, the lanes combined likewise */
         double sl[8] FL_ALIGN64 = {0}, cl[8] FL_ALIGN64 = {0}, al[8] FL_ALIGN64 = {0};
-        int32_t nl[8] FL_ALIGN64 = {0};
+        int64_t nl[8] FL_ALIGN64 = {0};
         const Py_ssize_t C8 = C - C % 8;
-#define FL_SM_SIMD(clause) _Pragma("omp simd")
 #define FL_SM_FOR(I) for (Py_ssize_t I = 0; I < 8; I++)
 #define FL_SM_OVER_K for (Py_ssize_t k0 = 0; k0 < C8; k0 += 8)
         if (fast) {
             FL_SM_EXP_PASS(FL_SM_OVER_K, j, x[k0 + j], g[k0 + j], y[k0 + j], m, xl,
-                           sl[j], cl[j], al[j], nl[j], 1)
+                           sl[j], cl[j], al[j], nl[j], 1, 1, FL_SM_PF(pf + k0))
         } else {
             FL_SM_EXP_PASS(FL_SM_OVER_K, j, x[k0 + j], g[k0 + j], y[k0 + j], m, xl,
-                           sl[j], cl[j], al[j], nl[j], 0)
+                           sl[j], cl[j], al[j], nl[j], 0, 1, FL_SM_PF(pf + k0))
         }
 #undef FL_SM_FOR
 #undef FL_SM_OVER_K
 #define FL_SM_FOR(I) for (Py_ssize_t I = 0; I < C - C8; I++)
         if (fast) {     /* the last C % 8 */
             FL_SM_EXP_PASS(FL_SM_NO_OUTER, j, x[C8 + j], g[C8 + j], y[C8 + j], m, xl,
-                           sl[j], cl[j], al[j], nl[j], 1)
+                           sl[j], cl[j], al[j], nl[j], 1, 1, (void)0)
         } else {
             FL_SM_EXP_PASS(FL_SM_NO_OUTER, j, x[C8 + j], g[C8 + j], y[C8 + j], m, xl,
-                           sl[j], cl[j], al[j], nl[j], 0)
+                           sl[j], cl[j], al[j], nl[j], 0, 1, (void)0)
         }
+#undef FL_SM_FOR
+        double s = 0.0, c = 0.0;
         for (int j = 0; j < 8; j++) {
             FL_SM_ADD(s, c, sl[j]);
             c += cl[j];
             a += al[j];
             cnt += nl[j];
         }
+        hi = FN(fl_sm_total)(s, c, &lo);
+        if (mode == FL_LOG_SOFTMAX) hi += lo;           /* s1 */
 #endif
-#undef FL_SM_SIMD
-#undef FL_SM_FOR
         if (mode == FL_LOG_SOFTMAX) {
             const T L = (T)(m == -INFINITY ? NAN
-                            : fl_log1p_d((double)cnt - 1.0 + (s + c) * FL_SM_INV2S));
-            /* d_k - L: d_k <= 0 <= L, no cancellation, so the dtype itself is enough */
+                            : fl_log1p_d(FN(fl_sm_cnt)(cnt) - 1.0 + hi * FL_SM_INV2S));
+            /* d_k - L (d_k stored in y by the exp pass): d_k <= 0 <= L, no cancellation,
+             * so the dtype itself is enough */
             #pragma omp simd
-            for (Py_ssize_t k = 0; k < C; k++) y[k] = x[k] == m ? -L : (x[k] - m) - L;
+            for (Py_ssize_t k = 0; k < C; k++) y[k] = y[k] - L;
             continue;
         }
         T rh, rl;
-        FN(fl_sm_recip)(s, c, &rh, &rl);
+        FN(fl_sm_recip)(hi, lo, &rh, &rl);
         if (m == -INFINITY) rh = rl = (T)NAN;
         if (mode == FL_SOFTMAX) {
             #pragma omp simd
             for (Py_ssize_t k = 0; k < C; k++) y[k] = FN(fl_sm_scale)(y[k], rh, rl);
         } else if (mode == FL_SOFTMAX_GRAD) {
-            const T dt = (T)(a / (s + c));
+            const T dt = (T)(a / hi);
             #pragma omp simd
             for (Py_ssize_t k = 0; k < C; k++) y[k] = FN(fl_sm_scale)(y[k], rh, rl) * (g[k] - dt);
         } else {
@@ -441,6 +559,10 @@ FL_CLONES static void FN(fl_softmax_strided)(const void *xv, const void *gv, voi
 #undef FL_SM_BIG
 #undef FL_SM_INV2S
 #undef FL_SM_ADD
+#undef FL_SM_ADD_LOG
+#undef FL_SM_ACC_T
+#undef FL_SM_B
+#undef FL_SM_CNT_T
 #undef FL_SM_EXP_PASS
 #undef FL_SM_NO_OUTER
 
