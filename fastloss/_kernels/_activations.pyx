@@ -136,8 +136,18 @@ def along_axis(int mode, object x, object g, object axis, object out):
     cdef cnp.ndarray ga = None
     if mode >= 2:
         ga = <cnp.ndarray>g if is_fast_like(g, xa) else V.as_like(g, xa, 'grad_output')
-    cdef Py_ssize_t outer, C, inner
-    outer, C, inner = V.axis_split((<object>xa).shape, axis)
+    cdef Py_ssize_t outer = 1, C, inner = 1
+    cdef int nd = cnp.PyArray_NDIM(xa), ax, i
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    if type(axis) is int and nd > 0 and -nd <= <long>axis < nd:     # fast path: plain int
+        ax = <int>axis + (nd if <long>axis < 0 else 0)
+        for i in range(ax):
+            outer *= dims[i]
+        for i in range(ax + 1, nd):
+            inner *= dims[i]
+        C = dims[ax]
+    else:
+        outer, C, inner = V.axis_split((<object>xa).shape, axis)
     cdef cnp.ndarray ya
     if out is None:
         ya = empty_like(xa)
