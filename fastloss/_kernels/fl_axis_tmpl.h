@@ -14,8 +14,10 @@
  *   not 0 is then a normal number made with ONE factor 2^(k+S), and y_k = E_k / (2^S sum)
  *   is rounded once, also where it is subnormal.  e_k is exactly 0 below FL_SM_MIN (where
  *   y_k rounds to 0 anyway), so masked (-inf) logits add nothing to the sums.
- * - sums in double: float terms exactly; double terms with a TwoSum compensation per lane
- *   (a plain double sum was off by up to 11 ulp at 33000 classes).
+ * - sums kept in explicit lanes (fixed order for a build), compensated: float terms by
+ *   Fast2Sum against an accumulator that starts at 2^S (FL_SM_ADD), log_softmax's s1 and the
+ *   gradients' dot products in double; double terms by TwoSum (a plain double sum was off by
+ *   up to 11 ulp at 33000 classes).
  * - y_k = E_k rh + E_k rl with rh + rl = 1/sum (one rounding instead of two).
  * A row of all -inf (no limit exists) gives NaN, as does a NaN anywhere in the row.
  *
