@@ -24,10 +24,15 @@ cdef extern from "fl_kernels.h" nogil:
                            Py_ssize_t l0, Py_ssize_t l1, int mode)
     void fl_softmax_rows_d(const void *x, const void *g, void *y, Py_ssize_t C,
                            Py_ssize_t l0, Py_ssize_t l1, int mode)
+    void fl_softmax_short_f(const void *x, const void *g, void *y, Py_ssize_t C,
+                            Py_ssize_t l0, Py_ssize_t l1, int mode)
+    void fl_softmax_short_d(const void *x, const void *g, void *y, Py_ssize_t C,
+                            Py_ssize_t l0, Py_ssize_t l1, int mode)
     void fl_softmax_strided_f(const void *x, const void *g, void *y, Py_ssize_t C,
                               Py_ssize_t inner, Py_ssize_t l0, Py_ssize_t l1, int mode)
     void fl_softmax_strided_d(const void *x, const void *g, void *y, Py_ssize_t C,
                               Py_ssize_t inner, Py_ssize_t l0, Py_ssize_t l1, int mode)
+    enum: FL_AXIS_SHORT
     void fl_prelu_rows_f(const void *x, const void *w, const void *g, void *y, double *gw,
                          Py_ssize_t C, Py_ssize_t inner, Py_ssize_t r0, Py_ssize_t r1)
     void fl_prelu_rows_d(const void *x, const void *w, const void *g, void *y, double *gw,
@@ -97,7 +102,12 @@ def elementwise(int op, object x, object g, object out, double p0, double p1, bi
 
 cdef void axis_part(bint f32, int mode, const char *x, const char *g, char *y, Py_ssize_t C,
                     Py_ssize_t inner, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    if inner == 1:
+    if inner == 1 and C <= FL_AXIS_SHORT:     # short rows: chunks transposed, SIMD across rows
+        if f32:
+            fl_softmax_short_f(x, g, y, C, a, b, mode)
+        else:
+            fl_softmax_short_d(x, g, y, C, a, b, mode)
+    elif inner == 1:
         if f32:
             fl_softmax_rows_f(x, g, y, C, a, b, mode)
         else:
@@ -126,8 +136,18 @@ def along_axis(int mode, object x, object g, object axis, object out):
     cdef cnp.ndarray ga = None
     if mode >= 2:
         ga = <cnp.ndarray>g if is_fast_like(g, xa) else V.as_like(g, xa, 'grad_output')
-    cdef Py_ssize_t outer, C, inner
-    outer, C, inner = V.axis_split((<object>xa).shape, axis)
+    cdef Py_ssize_t outer = 1, C, inner = 1
+    cdef int nd = cnp.PyArray_NDIM(xa), ax, i
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    if type(axis) is int and nd > 0 and -nd <= <long>axis < nd:     # fast path: plain int
+        ax = <int>axis + (nd if <long>axis < 0 else 0)
+        for i in range(ax):
+            outer *= dims[i]
+        for i in range(ax + 1, nd):
+            inner *= dims[i]
+        C = dims[ax]
+    else:
+        outer, C, inner = V.axis_split((<object>xa).shape, axis)
     cdef cnp.ndarray ya
     if out is None:
         ya = empty_like(xa)
