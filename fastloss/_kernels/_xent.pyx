@@ -73,8 +73,10 @@ cdef void blocks(bint f32, const fl_xent_args *a, Py_ssize_t b0, Py_ssize_t b1) 
 
 
 cdef void run_blocks(bint f32, const fl_xent_args *a, Py_ssize_t nblocks) noexcept nogil:
-    """Blocks [0, nblocks) split evenly over the threads (serial below the grain)."""
-    cdef int nt = threads_for(a.lines * a.C, GRAIN), t
+    """Blocks [0, nblocks) split evenly over the threads (serial below the grain).  The
+    nll_loss value reads one element per line: its work is counted as 4 per line."""
+    cdef Py_ssize_t work = a.lines * (4 if a.kind == NLL and a.gx == NULL else a.C)
+    cdef int nt = threads_for(work, GRAIN), t
     if nt > nblocks:
         nt = <int>nblocks
     if nt <= 1:
