@@ -133,18 +133,6 @@ FL_INLINE T FN(fl_silu_root_taylor)(T h)      /* degree 7, truncation < 2^-30 on
     q = q * h + -2.8270397134377845e-09f;
     return q;
 }
-/* e^r - 1 for |r| <= ln2/2: r P(r), P the degree-6 Taylor polynomial of (e^r - 1)/r */
-FL_INLINE T FN(fl_silu_expm1_red)(T r)
-{
-    T p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    return p * r;
-}
 /* 2^(k + 64) from km = k + 1.5*2^23 */
 FL_INLINE T FN(fl_silu_scale)(T km)
 {
@@ -178,23 +166,6 @@ FL_INLINE T FN(fl_silu_root_taylor)(T h)      /* degree 13, truncation < 2^-57 o
     q = q * h + 2.3843834755243115e-17;
     return q;
 }
-FL_INLINE T FN(fl_silu_expm1_red)(T r)        /* degree-12 Taylor of (e^r - 1)/r, 4e-18 */
-{
-    T p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    return p * r;
-}
 /* 2^(k + 128) from km = k + 1.5*2^52 (integer add and logical shift only: AVX2 has both) */
 FL_INLINE T FN(fl_silu_scale)(T km)
 {
@@ -214,7 +185,7 @@ FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
     T kf = km - FL_SILU_MAGIC;
     T r = a - kf * FL_SILU_LN2_HI;
     r = r - kf * FL_SILU_LN2_LO;
-    T q = FN(fl_silu_expm1_red)(r);                      /* e = 2^k (1 + q) */
+    T q = FN(fl_expm1_red)(r) * r;                      /* e = 2^k (1 + q) */
     T sc = FN(fl_silu_scale)(km), k2 = sc * FL_SILU_ISH; /* 2^(k+SH), 2^k */
     T e = FN(fl_fma)(q, k2, k2), E = FN(fl_fma)(q, sc, sc);
     T u = ONE + xc;

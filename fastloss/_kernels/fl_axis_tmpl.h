@@ -107,14 +107,7 @@ FL_INLINE T FN(fl_sm_exp)(T x, T m, T xl, T *d_out, const int fast)
     float kf = kr - 12582912.0f;
     float r = dc - kf * FL_LN2_HI_F;
     r = (r - kf * FL_LN2_LO_F) + lo;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    float p = fl_expm1_red_f(r) * r + 1.0f;
     /* k is in the low mantissa bits of kr: 2^(k+S) without a float -> int conversion */
     const uint32_t kb = (uint32_t)fl_f2bits(kr) - (uint32_t)(0x4b400000 - 127 - FL_SM_S);
     return p * fl_bits2f((int32_t)(kb << 23));
@@ -123,20 +116,7 @@ FL_INLINE T FN(fl_sm_exp)(T x, T m, T xl, T *d_out, const int fast)
     double kf = kr - 6755399441055744.0;
     double r = dc - kf * FL_LN2_HI_D;
     r = (r - kf * FL_LN2_LO_D) + lo;
-    double p = 1.0 / 6227020800.0;                 /* 1/13! */
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    double p = fl_expm1_red_d(r) * r + 1.0;
     /* k from the low mantissa bits of kr (no double -> int64 conversion: AVX2 has none) */
     const uint64_t kb = (uint64_t)fl_d2bits(kr)
                         - (uint64_t)(0x4338000000000000LL - 1023 - FL_SM_S);
@@ -577,14 +557,17 @@ FL_CLONES static void FN(fl_prelu_rows)(const void *xv, const void *wv, const vo
                                         Py_ssize_t r0, Py_ssize_t r1)
 {
     const T *wt = (const T *)wv;
-    if (inner == 1 && C < FL_PRELU_REP) {
-        /* (N, C) with few channels: the weights repeated over `per` rows (R >= FL_PRELU_REP
-         * elements), so that one SIMD loop covers several rows; gw per repeated position,
-         * folded into gw[c] at the end (a fixed order) */
+    if (inner == 1) {
+        /* (N, C): SIMD along `per` whole rows at a time.  Few channels (C < FL_PRELU_REP):
+         * the weights repeated over per > 1 rows (R >= FL_PRELU_REP elements), gw summed per
+         * repeated position and folded into gw[c] at the end (a fixed order); else one row */
         T wr[2 * FL_PRELU_REP];
         double gr[2 * FL_PRELU_REP];
-        const Py_ssize_t per = (FL_PRELU_REP + C - 1) / C, R = per * C;
-        for (Py_ssize_t j = 0; j < R; j++) { wr[j] = wt[j % C]; gr[j] = 0.0; }
+        const Py_ssize_t per = C < FL_PRELU_REP ? (FL_PRELU_REP + C - 1) / C : 1, R = per * C;
+        const T *wp = per > 1 ? wr : wt;
+        double *gp = per > 1 ? gr : gw;
+        if (per > 1)
+            for (Py_ssize_t j = 0; j < R; j++) { wr[j] = wt[j % C]; gr[j] = 0.0; }
         Py_ssize_t r = r0;
         for (; r + per <= r1; r += per) {
             const T *x = (const T *)xv + r * C;
@@ -592,46 +575,27 @@ FL_CLONES static void FN(fl_prelu_rows)(const void *xv, const void *wv, const vo
             T *y = (T *)yv + r * C;
             if (gw == NULL) {
                 #pragma omp simd
-                for (Py_ssize_t j = 0; j < R; j++) y[j] = x[j] > ZERO ? x[j] : wr[j] * x[j];
+                for (Py_ssize_t j = 0; j < R; j++) y[j] = x[j] > ZERO ? x[j] : wp[j] * x[j];
             } else {
                 #pragma omp simd
                 for (Py_ssize_t j = 0; j < R; j++) {
                     T gi = g ? g[j] : ONE;
-                    y[j] = x[j] > ZERO ? gi : wr[j] * gi;
-                    gr[j] += x[j] > ZERO ? 0.0 : (double)x[j] * (double)gi;
+                    y[j] = x[j] > ZERO ? gi : wp[j] * gi;
+                    gp[j] += x[j] > ZERO ? 0.0 : (double)x[j] * (double)gi;
                 }
             }
         }
-        const Py_ssize_t rest = (r1 - r) * C;      /* fewer than `per` rows left */
+        const Py_ssize_t rest = (r1 - r) * C;      /* fewer than `per` rows left (per > 1) */
         const T *x = (const T *)xv + r * C;
         const T *g = gv ? (const T *)gv + r * C : NULL;
         T *y = (T *)yv + r * C;
         for (Py_ssize_t j = 0; j < rest; j++) {
             T gi = gw == NULL ? x[j] : (g ? g[j] : ONE);
-            y[j] = x[j] > ZERO ? gi : wr[j] * gi;
-            if (gw) gr[j] += x[j] > ZERO ? 0.0 : (double)x[j] * (double)gi;
+            y[j] = x[j] > ZERO ? gi : wp[j] * gi;
+            if (gw) gp[j] += x[j] > ZERO ? 0.0 : (double)x[j] * (double)gi;
         }
-        if (gw)
+        if (gw && per > 1)
             for (Py_ssize_t j = 0; j < R; j++) gw[j % C] += gr[j];
-        return;
-    }
-    if (inner == 1) {              /* (N, C): vectorize across the channels of a row */
-        for (Py_ssize_t r = r0; r < r1; r++) {
-            const T *x = (const T *)xv + r * C;
-            const T *g = gv ? (const T *)gv + r * C : NULL;
-            T *y = (T *)yv + r * C;
-            if (gw == NULL) {
-                #pragma omp simd
-                for (Py_ssize_t c = 0; c < C; c++) y[c] = x[c] > ZERO ? x[c] : wt[c] * x[c];
-            } else {
-                #pragma omp simd
-                for (Py_ssize_t c = 0; c < C; c++) {
-                    T gi = g ? g[c] : ONE;
-                    y[c] = x[c] > ZERO ? gi : wt[c] * gi;
-                    gw[c] += x[c] > ZERO ? 0.0 : (double)x[c] * (double)gi;
-                }
-            }
-        }
         return;
     }
     for (Py_ssize_t r = r0; r < r1; r++) {

@@ -52,6 +52,36 @@ FL_INLINE double fl_min_d(double a, double b) { return a < b ? a : b; }
 #define FL_LN2_HI_D 6.93147180369123816490e-01 /* fdlibm's split */
 #define FL_LN2_LO_D 1.90821492927058770002e-10
 
+/* (e^r - 1)/r as its Taylor polynomial for |r| <= ln2/2 (float: degree 6, double: degree
+ * 12), by Horner; e^r = 1 + r fl_expm1_red(r) (one fma), e^r - 1 = r fl_expm1_red(r).
+ * Shared by every exp here and in the kernels (fl_exp_neg_parts, softmax, silu'). */
+FL_INLINE float fl_expm1_red_f(float r)
+{
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    return p * r + 1.0f;
+}
+FL_INLINE double fl_expm1_red_d(double r)
+{
+    double p = 1.0 / 6227020800.0;                 /* 1/13! */
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    return p * r + 1.0;
+}
+
 /* fl_exp_neg_parts(x, &s2) returns e^x / s2 (a normal number) and the second scale factor
  * s2, so that a*e^x can be formed as (a * parts) * s2 with one rounding into the subnormal
  * range (silu, silu' ...).  fl_exp_neg(x) = parts * s2. */
@@ -62,14 +92,7 @@ FL_INLINE float fl_exp_neg_parts_f(float x, float *s2)
     kf -= 12582912.0f;
     float r = x - kf * FL_LN2_HI_F;
     r = r - kf * FL_LN2_LO_F;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    float p = fl_expm1_red_f(r) * r + 1.0f;
     int32_t k = (int32_t)kf;
     int32_t k1 = k >> 1, k2 = k - k1;
     *s2 = fl_bits2f((k2 + 127) << 23);
@@ -99,20 +122,7 @@ FL_INLINE double fl_exp_neg_parts_d(double x, double *s2)
     kf -= 6755399441055744.0;
     double r = x - kf * FL_LN2_HI_D;
     r = r - kf * FL_LN2_LO_D;
-    double p = 1.0 / 6227020800.0;                 /* 1/13! */
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    double p = fl_expm1_red_d(r) * r + 1.0;
     *s2 = fl_scale2_d(kf, &p);
     return p;
 }
