@@ -22,6 +22,11 @@
  * Line losses are summed in double over fixed blocks of `block` lines -> a->part[b].
  */
 #define FN(name) FL_CAT(name, S)
+#if FL_T_IS_FLOAT
+#define FL_XCNT int32_t     /* counts of d == 0 in lanes as wide as T (vectorize with it) */
+#else
+#define FL_XCNT int64_t
+#endif
 #define ONE ((T)1)
 #define ZERO ((T)0)
 
@@ -93,23 +98,25 @@ FN(fl_xent_line)(const fl_xent_args *a, Py_ssize_t l, const T *x, const T *q, T 
         }
         A = nt + lsC * a->W;
     }
-    double s1 = 0.0, cnt = 0.0;
+    double s1 = 0.0;
+    FL_XCNT ncnt = 0;
     if (gx) {
-        #pragma omp simd reduction(+:s1, cnt)
+        #pragma omp simd reduction(+:s1, ncnt)
         for (Py_ssize_t k = 0; k < C; k++) {
             T v = x[k * st], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
             s1 += d == ZERO ? 0.0 : (double)e;
-            cnt += d == ZERO ? 1.0 : 0.0;
+            ncnt += d == ZERO;
             gx[k * st] = e;
         }
     } else {
-        #pragma omp simd reduction(+:s1, cnt)
+        #pragma omp simd reduction(+:s1, ncnt)
         for (Py_ssize_t k = 0; k < C; k++) {
             T v = x[k * st], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
             s1 += d == ZERO ? 0.0 : (double)e;
-            cnt += d == ZERO ? 1.0 : 0.0;
+            ncnt += d == ZERO;
         }
     }
+    const double cnt = (double)ncnt;
     const double sum = m == -INFINITY ? NAN : cnt + s1;
     const double L = m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1);
     double loss = A * L - cd - (nt == 0.0 ? 0.0 : nt * (double)dt);
@@ -456,23 +463,25 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
                 for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
                 const T xtj = x[ok ? tj : 0];
                 const T dt = xtj == m ? ZERO : xtj - m;
-                double s1 = 0.0, cnt = 0.0;
+                double s1 = 0.0;
+                FL_XCNT ncnt = 0;
                 if (gx) {
-                    #pragma omp simd reduction(+:s1, cnt)
+                    #pragma omp simd reduction(+:s1, ncnt)
                     for (Py_ssize_t k = 0; k < C; k++) {
                         T v = x[k], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
                         s1 += d == ZERO ? 0.0 : (double)e;
-                        cnt += d == ZERO ? 1.0 : 0.0;
+                        ncnt += d == ZERO;
                         gx[k] = e;
                     }
                 } else {
-                    #pragma omp simd reduction(+:s1, cnt)
+                    #pragma omp simd reduction(+:s1, ncnt)
                     for (Py_ssize_t k = 0; k < C; k++) {
                         T v = x[k], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
                         s1 += d == ZERO ? 0.0 : (double)e;
-                        cnt += d == ZERO ? 1.0 : 0.0;
+                        ncnt += d == ZERO;
                     }
                 }
+                const double cnt = (double)ncnt;
                 const double sum = m == -INFINITY ? NAN : cnt + s1;
                 const double L = m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1);
                 const double v = ok ? L - (double)dt : 0.0;
@@ -539,5 +548,6 @@ static Py_ssize_t FN(fl_xent_scan)(const int64_t *t, Py_ssize_t n, Py_ssize_t C,
 }
 
 #undef FN
+#undef FL_XCNT
 #undef ONE
 #undef ZERO
