@@ -17,13 +17,18 @@
 /* always inlined into the block loops, or gcc keeps the larger ones as scalar calls */
 #define FL_LOSS_INLINE static inline __attribute__((always_inline))
 #if FL_T_IS_FLOAT
-#define FL_EXP_HI 89.0f            /* e^89 overflows float: fl_exp_neg's 2^k stays valid */
+#define FL_EXP_HI 89.0f            /* e^89 overflows float: the two factors stay valid */
 #else
 #define FL_EXP_HI 710.0            /* e^710 overflows double */
 #endif
 
-/* e^z for any z: fl_exp_neg's reduction also holds for z > 0 up to the overflow point */
-FL_LOSS_INLINE T FN(fl_exp_any)(T z) { return FN(fl_exp_neg)(z > FL_EXP_HI ? FL_EXP_HI : z); }
+/* e^z for any z: fl_exp_neg_parts's reduction and two factors 2^(k/2) 2^(k-k/2) also hold
+ * for z > 0 up to the overflow point (fl_exp_neg's single 2^(k+SH) does not) */
+FL_LOSS_INLINE T FN(fl_exp_any)(T z)
+{
+    T s2, p = FN(fl_exp_neg_parts)(z > FL_EXP_HI ? FL_EXP_HI : z, &s2);
+    return p * s2;
+}
 
 /* sign(r), 0 at r == 0, NaN propagates */
 FL_LOSS_INLINE T FN(fl_sign0)(T r) { return r > ZERO ? ONE : (r < ZERO ? -ONE : r); }

@@ -9,10 +9,11 @@
  *                   log-sum-exp after subtracting the max ...).  Cody-Waite reduction
  *                   x = k ln2 + r, |r| <= ln2/2, Taylor polynomial for e^r (float: deg 7,
  *                   truncation 5e-9; double: deg 13, truncation 4e-18), then 2^k applied
- *                   as two factors 2^(k/2) 2^(k-k/2) so results in the subnormal range
- *                   are rounded once and correctly.  x clamped below at -150 / -1100
- *                   (result 0, but a*e^x via fl_exp_neg_parts stays right for |a| up to
- *                   2^60), NaN propagates.  Max error measured < 1 ULP.
+ *                   as 2^(k+SH) (exact) and 2^-SH (the one rounding), so results in the
+ *                   subnormal range are rounded once and correctly; x clamped below where
+ *                   e^x rounds to 0.  fl_exp_neg_parts returns e^x as two factors
+ *                   2^(k/2) 2^(k-k/2) instead (x clamped at -150 / -1100), so that a*e^x
+ *                   stays right for |a| up to 2^60.  NaN propagates.  Max error < 1 ULP.
  *   fl_expm1_neg(x) e^x - 1 for x <= 0 as 2^k expm1(r) + (2^k - 1): no cancellation
  *                   near 0.  Error <= 1.5 ULP.
  *   fl_log1p(u)     log(1+u) for u >= -1 (fdlibm's scheme: m = 1+u = 2^k f, f in
@@ -84,7 +85,7 @@ FL_INLINE double fl_expm1_red_d(double r)
 
 /* fl_exp_neg_parts(x, &s2) returns e^x / s2 (a normal number) and the second scale factor
  * s2, so that a*e^x can be formed as (a * parts) * s2 with one rounding into the subnormal
- * range (silu, silu' ...).  fl_exp_neg(x) = parts * s2. */
+ * range (silu, silu' ...).  fl_exp_neg(x) (below) is e^x itself. */
 FL_INLINE float fl_exp_neg_parts_f(float x, float *s2)
 {
     x = x < -150.0f ? -150.0f : x;
@@ -98,7 +99,22 @@ FL_INLINE float fl_exp_neg_parts_f(float x, float *s2)
     *s2 = fl_bits2f((k2 + 127) << 23);
     return p * fl_bits2f((k1 + 127) << 23);
 }
-FL_INLINE float fl_exp_neg_f(float x) { float s2, p = fl_exp_neg_parts_f(x, &s2); return p * s2; }
+/* fl_exp_neg(x) = e^x for x <= 0 with one rounding, also into the subnormal range:
+ * p 2^(k+SH) is exact and normal (x is clamped where e^x rounds to 0 anyway), the last
+ * multiplication by 2^-SH rounds.  The scale is read from the bits of the rounding sum km
+ * (integer subtract and left shift: no conversion, which the AVX2 clones could not
+ * vectorize for double).  Same values as parts * s2, with fewer operations. */
+FL_INLINE float fl_exp_neg_f(float x)
+{
+    x = x < -104.0f ? -104.0f : x;                  /* e^-104 < 2^-150: rounds to 0 */
+    float km = x * 1.44269504088896341f + 12582912.0f;
+    float kf = km - 12582912.0f;
+    float r = x - kf * FL_LN2_HI_F;
+    r = r - kf * FL_LN2_LO_F;
+    float p = fl_expm1_red_f(r) * r + 1.0f;
+    uint32_t kb = (uint32_t)fl_f2bits(km) - (uint32_t)(0x4b400000 - 127 - 64);
+    return (p * fl_bits2f((int32_t)(kb << 23))) * 0x1p-64f;      /* p 2^(k+64) 2^-64 */
+}
 
 /* 2^kf for an integer-valued double kf in [-1600, 0], as two factors: *p is multiplied by
  * 2^(k1) and 2^(k2) is returned, k1 = floor(k/2), k2 = k - k1.  No float -> int64 conversion
@@ -126,7 +142,17 @@ FL_INLINE double fl_exp_neg_parts_d(double x, double *s2)
     *s2 = fl_scale2_d(kf, &p);
     return p;
 }
-FL_INLINE double fl_exp_neg_d(double x) { double s2, p = fl_exp_neg_parts_d(x, &s2); return p * s2; }
+FL_INLINE double fl_exp_neg_d(double x)           /* as fl_exp_neg_f */
+{
+    x = x < -746.0 ? -746.0 : x;                    /* e^-746 < 2^-1075: rounds to 0 */
+    double km = x * 1.44269504088896338700 + 6755399441055744.0;
+    double kf = km - 6755399441055744.0;
+    double r = x - kf * FL_LN2_HI_D;
+    r = r - kf * FL_LN2_LO_D;
+    double p = fl_expm1_red_d(r) * r + 1.0;
+    uint64_t kb = (uint64_t)fl_d2bits(km) - (uint64_t)(0x4338000000000000LL - 1023 - 128);
+    return (p * fl_bits2d((int64_t)(kb << 52))) * 0x1p-128;    /* p 2^(k+128) 2^-128 */
+}
 
 /* ---- e^x - 1, x <= 0 ---------------------------------------------------------------- */
 FL_INLINE float fl_expm1_neg_f(float x)
