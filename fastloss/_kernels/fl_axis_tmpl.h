@@ -379,7 +379,9 @@ FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *
         const T *x = (const T *)xv + r * C;
         const T *g = gv ? (const T *)gv + r * C : NULL;
         T *y = (T *)yv + r * C;
-        const T *pf = x + C;       /* the next row: prefetched during this row's exp pass */
+        /* the next row, prefetched during this row's exp pass (this row again for the last:
+         * no pointer past the array) */
+        const T *pf = r + 1 < l1 ? x + C : x;
         T m = -INFINITY;
         #pragma omp simd reduction(max:m)
         for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
