@@ -83,18 +83,36 @@ FL_INLINE double fl_expm1_red_d(double r)
     return p * r + 1.0;
 }
 
+/* e^r for x = k ln2 + r (Cody-Waite, |r| <= ln2/2): returns e^r, *km = k + 1.5*2^p (k in
+ * the low mantissa bits: round to nearest by the magic sum), shared by fl_exp_neg and
+ * fl_exp_neg_parts (the callers clamp x first) */
+FL_INLINE float fl_exp_red_f(float x, float *km_)
+{
+    float km = x * 1.44269504088896341f + 12582912.0f;   /* 1.5*2^23 + k */
+    float kf = km - 12582912.0f;
+    float r = x - kf * FL_LN2_HI_F;
+    r = r - kf * FL_LN2_LO_F;
+    *km_ = km;
+    return fl_expm1_red_f(r) * r + 1.0f;
+}
+FL_INLINE double fl_exp_red_d(double x, double *km_)
+{
+    double km = x * 1.44269504088896338700 + 6755399441055744.0;   /* 1.5*2^52 + k */
+    double kf = km - 6755399441055744.0;
+    double r = x - kf * FL_LN2_HI_D;
+    r = r - kf * FL_LN2_LO_D;
+    *km_ = km;
+    return fl_expm1_red_d(r) * r + 1.0;
+}
+
 /* fl_exp_neg_parts(x, &s2) returns e^x / s2 (a normal number) and the second scale factor
  * s2, so that a*e^x can be formed as (a * parts) * s2 with one rounding into the subnormal
  * range (silu, silu' ...).  fl_exp_neg(x) (below) is e^x itself. */
 FL_INLINE float fl_exp_neg_parts_f(float x, float *s2)
 {
     x = x < -150.0f ? -150.0f : x;
-    float kf = x * 1.44269504088896341f + 12582912.0f;   /* round to nearest: 1.5*2^23 */
-    kf -= 12582912.0f;
-    float r = x - kf * FL_LN2_HI_F;
-    r = r - kf * FL_LN2_LO_F;
-    float p = fl_expm1_red_f(r) * r + 1.0f;
-    int32_t k = (int32_t)kf;
+    float km, p = fl_exp_red_f(x, &km);
+    int32_t k = (int32_t)(km - 12582912.0f);
     int32_t k1 = k >> 1, k2 = k - k1;
     *s2 = fl_bits2f((k2 + 127) << 23);
     return p * fl_bits2f((k1 + 127) << 23);
@@ -107,11 +125,7 @@ FL_INLINE float fl_exp_neg_parts_f(float x, float *s2)
 FL_INLINE float fl_exp_neg_f(float x)
 {
     x = x < -104.0f ? -104.0f : x;                  /* e^-104 < 2^-150: rounds to 0 */
-    float km = x * 1.44269504088896341f + 12582912.0f;
-    float kf = km - 12582912.0f;
-    float r = x - kf * FL_LN2_HI_F;
-    r = r - kf * FL_LN2_LO_F;
-    float p = fl_expm1_red_f(r) * r + 1.0f;
+    float km, p = fl_exp_red_f(x, &km);
     uint32_t kb = (uint32_t)fl_f2bits(km) - (uint32_t)(0x4b400000 - 127 - 64);
     return (p * fl_bits2f((int32_t)(kb << 23))) * 0x1p-64f;      /* p 2^(k+64) 2^-64 */
 }
@@ -134,22 +148,14 @@ FL_INLINE double fl_scale2_d(double kf, double *p)
 FL_INLINE double fl_exp_neg_parts_d(double x, double *s2)
 {
     x = x < -1100.0 ? -1100.0 : x;
-    double kf = x * 1.44269504088896338700 + 6755399441055744.0;  /* 1.5*2^52 */
-    kf -= 6755399441055744.0;
-    double r = x - kf * FL_LN2_HI_D;
-    r = r - kf * FL_LN2_LO_D;
-    double p = fl_expm1_red_d(r) * r + 1.0;
-    *s2 = fl_scale2_d(kf, &p);
+    double km, p = fl_exp_red_d(x, &km);
+    *s2 = fl_scale2_d(km - 6755399441055744.0, &p);
     return p;
 }
 FL_INLINE double fl_exp_neg_d(double x)           /* as fl_exp_neg_f */
 {
     x = x < -746.0 ? -746.0 : x;                    /* e^-746 < 2^-1075: rounds to 0 */
-    double km = x * 1.44269504088896338700 + 6755399441055744.0;
-    double kf = km - 6755399441055744.0;
-    double r = x - kf * FL_LN2_HI_D;
-    r = r - kf * FL_LN2_LO_D;
-    double p = fl_expm1_red_d(r) * r + 1.0;
+    double km, p = fl_exp_red_d(x, &km);
     uint64_t kb = (uint64_t)fl_d2bits(km) - (uint64_t)(0x4338000000000000LL - 1023 - 128);
     return (p * fl_bits2d((int64_t)(kb << 52))) * 0x1p-128;    /* p 2^(k+128) 2^-128 */
 }
