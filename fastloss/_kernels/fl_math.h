@@ -7,8 +7,8 @@
  * Primitives (per dtype, suffix _f / _d):
  *   fl_exp_neg(x)   e^x for x <= 0 (the only exp the kernels need: sigmoid, softplus,
  *                   log-sum-exp after subtracting the max ...).  Cody-Waite reduction
- *                   x = k ln2 + r, |r| <= ln2/2, Taylor polynomial for e^r (float: deg 7,
- *                   truncation 5e-9; double: deg 13, truncation 4e-18), then 2^k applied
+ *                   x = k ln2 + r, |r| <= ln2/2, polynomial for e^r (float: degree 6
+ *                   minimax, error 7e-9; double: degree-13 Taylor, 4e-18), then 2^k applied
  *                   as 2^(k+SH) (exact) and 2^-SH (the one rounding), so results in the
  *                   subnormal range are rounded once and correctly; x clamped below where
  *                   e^x rounds to 0.  fl_exp_neg_parts returns e^x as two factors
@@ -53,16 +53,18 @@ FL_INLINE double fl_min_d(double a, double b) { return a < b ? a : b; }
 #define FL_LN2_HI_D 6.93147180369123816490e-01 /* fdlibm's split */
 #define FL_LN2_LO_D 1.90821492927058770002e-10
 
-/* (e^r - 1)/r as its Taylor polynomial for |r| <= ln2/2 (float: degree 6, double: degree
- * 12), by Horner; e^r = 1 + r fl_expm1_red(r) (one fma), e^r - 1 = r fl_expm1_red(r).
- * Shared by every exp here and in the kernels (fl_exp_neg_parts, softmax, silu'). */
+/* (e^r - 1)/r for |r| <= ln2/2, by Horner; e^r = 1 + r fl_expm1_red(r) (one fma), e^r - 1 =
+ * r fl_expm1_red(r).  float: degree 5, 1 + r P(r) with P a relative minimax fit in float
+ * coefficients (Lawson iterations, each coefficient rounded to float and the lower ones refitted;
+ * fit error 2.0e-8, as the degree-6 Taylor polynomial's 1.8e-8, one fma less); double: the
+ * degree-12 Taylor polynomial.  Shared by every exp here and in the kernels (fl_exp_neg_parts,
+ * softmax, silu'). */
 FL_INLINE float fl_expm1_red_f(float r)
 {
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
+    float p = 0.0013905267f;
+    p = p * r + 0.008366832f;
+    p = p * r + 0.041666925f;
+    p = p * r + 0.1666654f;
     p = p * r + 0.5f;
     return p * r + 1.0f;
 }
@@ -272,20 +274,20 @@ FL_INLINE double fl_log1p_d(double u)
 }
 
 /* log1p(e) for e in [0, 1] (softplus, log_sigmoid: e = exp(-|x|)) without a division:
- * e Q(e), Q a degree-10 least-squares fit of log1p(e)/e on [0, 1] (fit error 8.6e-10,
- * max 1.8 ulp in float arithmetic, measured).  double uses fl_log1p_d. */
+ * e Q(e), Q(e) = 1 + e P(e), P of degree 8: a relative minimax fit of log1p(e)/e on [0, 1] in
+ * float coefficients (fitted as fl_expm1_red_f's; fit error 1.4e-8, max 1.27 ulp in float
+ * arithmetic, measured against mpmath).  double uses fl_log1p_d. */
 FL_INLINE float fl_log1p_unit_f(float e)
 {
-    float p = 0.0019794292747974396f;
-    p = p * e + -0.013151148334145546f;
-    p = p * e + 0.04092780500650406f;
-    p = p * e + -0.0817866250872612f;
-    p = p * e + 0.12371236830949783f;
-    p = p * e + -0.1608460247516632f;
-    p = p * e + 0.19884996116161346f;
-    p = p * e + -0.2498636692762375f;
-    p = p * e + 0.3333248794078827f;
-    p = p * e + -0.4999997913837433f;
+    float p = -0.0033722994849085808f;
+    p = p * e + 0.020458415150642395f;
+    p = p * e + -0.05816710367798805f;
+    p = p * e + 0.10734768956899643f;
+    p = p * e + -0.15389910340309143f;
+    p = p * e + 0.1970852166414261f;
+    p = p * e + -0.24961447715759277f;
+    p = p * e + 0.33330830931663513f;
+    p = p * e + -0.499999463558197f;
     p = p * e + 1.0f;
     return e * p;
 }
