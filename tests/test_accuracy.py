@@ -68,6 +68,24 @@ def mpmath_gelu(x, approximate, deriv):
     return np.array(out, dtype=np.longdouble)
 
 
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+def test_silu_grad_across_its_root_window(dtype):
+    """silu' switches to a polynomial in x - x0 within 0.05 (float32) / 0.07 (float64) of its
+    zero x0; on both sides of the hand-over, and inside, it stays within 4 ulp."""
+    mp = pytest.importorskip('mpmath')
+    mp.mp.prec = 200
+    root = -1.278464542761074
+    x = np.unique((root + np.concatenate([np.linspace(-0.2, 0.2, 3001),
+                                          np.linspace(-0.075, -0.045, 601),
+                                          np.linspace(0.045, 0.075, 601)])).astype(dtype))
+    f = lambda t: (lambda s: s * (1 + t * (1 - s)))(1 / (1 + mp.exp(-t)))
+    ref = np.array([np.longdouble(mp.nstr(f(mp.mpf(float(v))), 30)) for v in x])
+    err = ulp_error(fl.silu_grad(x), ref, dtype)
+    record_ulp('silu_grad (root window)', dtype, err, x)
+    i = int(np.argmax(err))
+    assert err[i] <= 4, f"{err[i]:.2f} ulp at x={x[i]!r}"
+
+
 def test_derivative_zero_crossings_keep_relative_accuracy():
     """silu' and gelu' cross zero; next to the zero the two terms cancel.  The kernels stay
     within 4 ulp there (float via double, float64 via long double / __float128)."""

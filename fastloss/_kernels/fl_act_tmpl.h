@@ -112,26 +112,25 @@ FL_INLINE T FN(fl_silu)(T x, T p0, T p1)
  * sum exact (Sterbenz: x in [-2, -1/2], k in {-1, -2, -3}), i.e. t carries only q's rounding
  * (~2^-p |2^k q|, 2^k q ~ 0.03 next to x0) instead of e's (~2^-p 0.28).  The denominator is
  * 1 + e (e + 2) (one rounding less than d * d).  For x < 0 the scale 2^(k+SH) is used and 2^-SH
- * applied last, so subnormal results round once.  Within FL_SILU_W of x0 a Taylor polynomial
- * in h = x - x0 (exact by Sterbenz; mpmath coefficients about x0 rounded to the dtype, degree
- * 5 for float, 11 for double) is selected branch-free. */
+ * applied last, so subnormal results round once.  Within FL_SILU_W of x0 (x0 rounded to the
+ * dtype), where t's rounding would exceed ~3 ulp, a polynomial in h = x - x0 (exact by
+ * Sterbenz) is selected branch-free: float, |h| < 0.05: c0 + h g(h), g of degree 3, a relative
+ * minimax fit in float coefficients (mpmath; 1.7 ulp in float arithmetic); double, |h| < 0.07:
+ * the degree-11 Taylor polynomial (mpmath coefficients).  Worst case measured on dense sweeps:
+ * float 3.0 ulp (just outside the window), double 2.0. */
 #if FL_T_IS_FLOAT
 #define FL_SILU_ROOT_T (-1.2784645557403564f)
-#define FL_SILU_W 0.14f
+#define FL_SILU_W 0.05f
 #define FL_SILU_CL 120.0f                      /* |x| clamp: e^-120 2^64 is normal */
 #define FL_SILU_SH 0x1p64f
 #define FL_SILU_ISH 0x1p-64f
-FL_INLINE T FN(fl_silu_root_taylor)(T h)      /* degree 7, truncation < 2^-30 on |h| < 0.14 */
+FL_INLINE T FN(fl_silu_root_taylor)(T h)      /* |h| < 0.05: c0 + h g(h), g of degree 3 */
 {
-    T q = 0.0007985218544490635f;
-    q = q * h + 0.00012662733206525445f;
-    q = q * h + -0.006606589071452618f;
-    q = q * h + -0.015222654677927494f;
-    q = q * h + 0.018874814733862877f;
-    q = q * h + 0.14664879441261292f;
-    q = q * h + 0.2178117036819458f;
-    q = q * h + -2.8270397134377845e-09f;
-    return q;
+    T g = -0.01521657221019268f;
+    g = g * h + 0.018858306109905243f;
+    g = g * h + 0.14664877951145172f;
+    g = g * h + 0.2178117036819458f;
+    return g * h + -2.8270397e-09f;
 }
 /* 2^(k + 64) from km = k + 1.5*2^23 */
 FL_INLINE T FN(fl_silu_scale)(T km)
@@ -144,15 +143,13 @@ FL_INLINE T FN(fl_silu_scale)(T km)
 #define FL_SILU_LN2_LO FL_LN2_LO_F
 #else
 #define FL_SILU_ROOT_T (-1.2784645427610737)
-#define FL_SILU_W 0.14
+#define FL_SILU_W 0.07
 #define FL_SILU_CL 760.0                       /* e^-760 2^128 is normal; silu'(-760) rounds to 0 */
 #define FL_SILU_SH 0x1p128
 #define FL_SILU_ISH 0x1p-128
-FL_INLINE T FN(fl_silu_root_taylor)(T h)      /* degree 13, truncation < 2^-57 on |h| < 0.14 */
+FL_INLINE T FN(fl_silu_root_taylor)(T h)      /* degree 11, truncation < 2^-58 on |h| < 0.07 */
 {
-    T q = 8.599695028268575e-07;
-    q = q * h + 2.3460296824638674e-06;
-    q = q * h + -2.9426318888424607e-06;
+    T q = -2.9426318888424607e-06;
     q = q * h + -2.973354221326392e-05;
     q = q * h + -4.090534237428615e-05;
     q = q * h + 0.0001857072436118649;
