@@ -11,6 +11,7 @@ so 'mean'/'sum' are bitwise the same for every thread count.
 cimport numpy as cnp
 from libc.stdint cimport int64_t
 from libc.stdlib cimport malloc, free
+from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cython.parallel cimport prange
 from fastloss._kernels._runtime cimport threads_for, split_point
 from fastloss._kernels._common cimport is_fast, is_fast_like, is_fast_out, empty_like, data
@@ -181,7 +182,11 @@ def run(int kind, int what, object x, object target, object weight, object ignor
             ta, is_index, wa = V.class_targets(xa, target, weight, ax, kind == XENT)
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1], got {p!r}")
-    cdef int64_t ign = (ignore_index if type(ignore_index) is int and -2**62 < ignore_index < 2**62
+    cdef int overflow = 1
+    cdef long long ign_ll = 0
+    if type(ignore_index) is int:
+        ign_ll = PyLong_AsLongLongAndOverflow(ignore_index, &overflow)
+    cdef int64_t ign = (ign_ll if overflow == 0 and -2**62 < ign_ll < 2**62
                         else V.int64_param(ignore_index, 'ignore_index'))
     if kind == XENT and not is_index and ign >= 0:
         raise ValueError(f"ignore_index={ign} is not supported with class-probability targets "
@@ -206,15 +211,6 @@ def run(int kind, int what, object x, object target, object weight, object ignor
 
     cdef double denom = <double>lines
     cdef Py_ssize_t bad = -1
-    if is_index:
-        with nogil:
-            if f32:
-                bad = fl_xent_scan_f(a.t, lines, C, ign, a.w, &denom)
-            else:
-                bad = fl_xent_scan_d(a.t, lines, C, ign, a.w, &denom)
-        if bad >= 0:
-            raise ValueError(f"target: class index {ta.reshape(-1)[bad]} at position {bad} is "
-                             f"out of range [0, {C}) and is not ignore_index ({ign})")
 
     # gradient factor and buffers
     cdef double go = 1.0
@@ -242,7 +238,6 @@ def run(int kind, int what, object x, object target, object weight, object ignor
                 gxa = empty_like(xa)      # the kernel reads these after writing the gradient
                                           # (x in place is fine, a shifted view of x is not)
         a.gx = data(gxa)
-    a.scale = go / denom if code == 1 else go
     if what != GRAD and code == 0:
         for i in range(nd - 1):
             rdims[i] = dims[i if i < ax else i + 1]
@@ -268,19 +263,29 @@ def run(int kind, int what, object x, object target, object weight, object ignor
                 free(a.part)
             raise MemoryError()
         a.cw, a.wl = coef, coef + max(C, 16) * cnp.PyArray_ITEMSIZE(xa)
-    with nogil:
-        if coef != NULL:
+    with nogil:        # one GIL release: the index scan (it fixes the 'mean' divisor), the kernel
+        if is_index:
             if f32:
-                fl_xent_coef_f(a.w, C, p, coef, <void *>a.wl)
+                bad = fl_xent_scan_f(a.t, lines, C, ign, a.w, &denom)
             else:
-                fl_xent_coef_d(a.w, C, p, coef, <void *>a.wl)
-        run_blocks(f32, &a, nblocks)
+                bad = fl_xent_scan_d(a.t, lines, C, ign, a.w, &denom)
+        a.scale = go / denom if code == 1 else go
+        if bad < 0:
+            if coef != NULL:
+                if f32:
+                    fl_xent_coef_f(a.w, C, p, coef, <void *>a.wl)
+                else:
+                    fl_xent_coef_d(a.w, C, p, coef, <void *>a.wl)
+            run_blocks(f32, &a, nblocks)
         free(coef)
         if a.part != NULL:
             for b in range(nblocks):
                 total += a.part[b]
             if a.part != part_buf:
                 free(a.part)
+    if bad >= 0:
+        raise ValueError(f"target: class index {ta.reshape(-1)[bad]} at position {bad} is "
+                         f"out of range [0, {C}) and is not ignore_index ({ign})")
 
     cdef object value = None, grad = None
     if what != GRAD:
