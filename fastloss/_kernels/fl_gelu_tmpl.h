@@ -315,31 +315,31 @@ FL_INLINE double fl_gelu_tanh_wide_d(double x)
 #define FL_G32_LHP 274.9378662109375f                  /* LHI + 197 C2HI, exact */
 #define FL_G32_A0H 0.75179153680801391602f             /* gelu''s zero -a0 = a0h + a0l */
 #define FL_G32_A0L (-1.2114449887690171e-08f)
-/* r with e^{-(a^2+L)/2} = 2^k e^{r/2}, |r| <= ln2; *s1 = 2^(k+40) */
+/* rr = -r with e^{-(a^2+L)/2} = 2^k e^{-rr/2}, |rr| <= ln2; *s1 = 2^(k+40) */
 FL_INLINE float fl_g32_red(float a, float *s1)
 {
     float h = fl_fma_f(a, a, 1.8378770664093454836f);
     float km = fl_fma_f(h, -0.72134752044448170368f, FL_G32_SHIFT);
     float kj = km - FL_G32_SHIFTJ;
     float c = fl_fma_f(kj, FL_G32_C2HI, FL_G32_LHP);      /* k C2HI + LHI, exact */
-    float r = fl_fma_f(-a, a, -c);
+    float rr = fl_fma_f(a, a, c);
     *s1 = fl_bits2f((int32_t)((uint32_t)fl_f2bits(km) << 23));
-    return fl_fma_f(kj, -FL_G32_C2LO, r);
+    return fl_fma_f(kj, FL_G32_C2LO, rr);
 }
-/* (e^{r/2} - 1)/r, |r| <= ln2 */
-FL_INLINE float fl_g32_e1(float r)
+/* g(rr) = (e^{-rr/2} - 1)/rr, |rr| <= ln2 (minimax, 2^-28 relative in e^{-rr/2} = 1 + rr g) */
+FL_INLINE float fl_g32_e1(float rr)
 {
     float e = 2.158521965611726e-05f;
-    e = fl_fma_f(e, r, 0.0002615232951939106f);
-    e = fl_fma_f(e, r, 0.0026042743120342493f);
-    e = fl_fma_f(e, r, 0.020833151414990425f);
-    e = fl_fma_f(e, r, 0.1249999850988388f);
-    return fl_fma_f(e, r, 0.5f);
+    e = fl_fma_f(e, rr, -0.0002615232951939106f);
+    e = fl_fma_f(e, rr, 0.0026042743120342493f);
+    e = fl_fma_f(e, rr, -0.020833151414990425f);
+    e = fl_fma_f(e, rr, 0.1249999850988388f);
+    return fl_fma_f(e, rr, -0.5f);
 }
 FL_INLINE T FN(fl_gelu)(T x, T p0, T p1)
 {
-    float a = fl_abs_f(x);
-    a = a > 15.0f ? 15.0f : a;                          /* NaN propagates */
+    int32_t ab = fl_f2bits(x) & 0x7fffffff;             /* a = min(|x|, 15) as integers */
+    float a = fl_bits2f(ab < 0x41700000 ? ab : 0x41700000);   /* (NaN: through c) */
     float pp = 0.014003779739141464f;                   /* (p - p0)/a */
     pp = fl_fma_f(pp, a, 0.1535230576992035f);
     pp = fl_fma_f(pp, a, 0.7120507955551147f);
