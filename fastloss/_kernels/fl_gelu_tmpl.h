@@ -384,8 +384,10 @@ FL_INLINE T FN(fl_gelu_d)(T x, T p0, T p1)
     float r = fl_g32_red(a, &s1);
     float ne = fl_fma_f(hn * r, fl_g32_e1(r), hn);
     float bp = ne / q;                                  /* s1 bp = -E G */
-    int neg = x < 0.0f;
-    return fl_fma_f(neg ? -s1 : s1, bp, neg ? ZERO : ONE);
+    int32_t xb = fl_f2bits(x);                          /* by the sign bit (-0 as x < 0): */
+    float ss1 = fl_bits2f(fl_f2bits(s1) ^ (xb & INT32_MIN));         /* -s1 or s1 */
+    float c = fl_bits2f(~(xb >> 31) & 0x3f800000);                   /* 0 or 1 */
+    return fl_fma_f(ss1, bp, c);
 }
 FL_INLINE T FN(fl_gelu_tanh)(T x, T p0, T p1)
 {
