@@ -312,7 +312,8 @@ FL_INLINE double fl_gelu_tanh_wide_d(double x)
  *   worst points are at small |x|, where the roundings of q, D1, D2, the product with e^{r/2},
  *   the division and the final fma all count undamped.  (The former kernel, t = 1/(1 + a/2),
  *   a degree-11 polynomial and compensated terms, ~65 operations: 1.4 / 2.1 ulp at 2x the
- *   time.)  42 (gelu) / 47 (gelu') instructions per 16 lanes in the AVX-512 loops. */
+ *   time.)  AVX-512 loops: 42 instructions per 16 lanes (gelu), 46 / 47 (gelu', without /
+ *   with grad_output); 0.48 / 0.57 ns per element on a Zen4 core (1e6 elements). */
 #define FL_G32_B 9.094947017729282e-13f                /* 2^-40 */
 #define FL_G32_SHIFT (12582912.0f + 127.0f + 40.0f)    /* 1.5 2^23 + bias + 40 */
 #define FL_G32_SHIFTJ (FL_G32_SHIFT + 197.0f)
