@@ -1,8 +1,9 @@
-"""float32 gelu / gelu_grad (approximate='none'): the float-arithmetic kernel (t = 1/(1 + |x|/2)
-with its residual, a degree-11 polynomial for erfcx, exp(-x^2/2) from x^2 = h + l, the scale
-2^k split so that subnormal results round once, a Taylor window next to gelu''s zero) against
-mpmath, where its pieces are stressed: the subnormal tail, the tail just above it, the window's
-edges, the hand-over at x = 6, special values."""
+"""float32 gelu / gelu_grad (approximate='none'): the float-arithmetic kernel (Mills' ratio as a
+continued-fraction rational with one division, e^{-(x^2+ln 2pi)/2} = 2^k e^{r/2} with the scale
+2^(k+40) applied exactly and the result rounded once, also into the subnormal range; gelu' as
+(|x| - a0) times a rational, so it needs no window at its zero) against mpmath, where its pieces
+are stressed: the subnormal tail, the tail just above it, the points where k changes, the clamp
+at |x| = 15, the neighbourhood of gelu''s zero, small |x|, special values."""
 import numpy as np
 import pytest
 
@@ -54,8 +55,34 @@ def test_derivative_next_to_its_zero():
 
 @pytest.mark.parametrize('deriv', [False, True], ids=['gelu', 'gelu_grad'])
 def test_handover_at_six(deriv):
+    """x - x H(x) meets x near here (H < 2^-29): no select any more, the product underflows
+    against x; kept as a check of the hand-over region"""
     x = np.concatenate([6 + np.linspace(-0.01, 0.01, 201), [5.999999, 6.0, 6.000001]])
     check(x, deriv, 'gelu' + ('_grad' if deriv else '') + ' x = 6 (float32)')
+
+
+@pytest.mark.parametrize('deriv', [False, True], ids=['gelu', 'gelu_grad'])
+def test_exponent_steps(deriv):
+    """k = round(-(x^2 + ln 2pi)/(2 ln2)) steps where x^2 + ln 2pi = (m + 1/2) 2 ln2: both sides
+    of every step (the reduced argument r jumps from +ln2 to -ln2 there)"""
+    m = np.arange(1, 164)
+    a = np.sqrt((m + 0.5) * 2 * np.log(2) - np.log(2 * np.pi))
+    a = a[a < 15].astype(np.float32)
+    x = np.concatenate([a, np.nextafter(a, np.float32(0)), np.nextafter(a, np.float32(20))])
+    x = np.concatenate([x, -x])
+    check(x, deriv, 'gelu' + ('_grad' if deriv else '') + ' exponent steps (float32)')
+
+
+@pytest.mark.parametrize('deriv', [False, True], ids=['gelu', 'gelu_grad'])
+def test_small_and_clamped(deriv):
+    """|x| small (the rational's roundings are least damped there: the worst points of an
+    exhaustive sweep lie at |x| ~ 0.03 and 0.33) and around the clamp |x| = 15"""
+    rng = np.random.default_rng(5)
+    small = np.concatenate([np.geomspace(1e-38, 1e-3, 300), rng.uniform(0, 1.5, 3000),
+                            [0.030015543, 0.32756203, 0.03212204, 1.2249848, 1.3810267]])
+    clamp = 15 + np.linspace(-0.05, 0.05, 101)
+    x = np.concatenate([small, -small, clamp, -clamp]).astype(np.float32)
+    check(x, deriv, 'gelu' + ('_grad' if deriv else '') + ' small |x|, |x| ~ 15 (float32)')
 
 
 def test_special_values():
@@ -67,3 +94,9 @@ def test_special_values():
     g = fl.gelu_grad(x)
     assert g[0] == 1 and g[1] == 0 and np.isnan(g[2]) and g[3] == 0.5 and g[4] == 0.5
     assert g[5] == 1 and g[6] == 0 and g[7] == 1 and g[8] == 0
+    # NaN with the sign bit set propagates too (gelu takes it through the addend x)
+    nn = -np.array([np.nan, np.nan], np.float32)
+    assert np.signbit(nn[0]) and np.isnan(fl.gelu(nn)).all() and np.isnan(fl.gelu_grad(nn)).all()
+    # subnormal inputs: x Phi(x) ~ x/2, rounded once
+    tiny = np.array([1e-45, -1e-45, 3e-45, 3e-39, -3e-39, 1.2e-38], np.float32)
+    check(tiny, False, 'gelu subnormal x (float32)', limit=1.0)

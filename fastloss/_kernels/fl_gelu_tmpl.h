@@ -2,14 +2,16 @@
  * (x/2 (1 + tanh u), u = sqrt(2/pi)(x + 0.044715 x^3), rewritten as x sigmoid(2u)).
  *
  * Both are ill-conditioned in the negative tail: the relative error of the argument of
- * erfc / exp is multiplied by ~2z^2 (resp. |2u|).  float is therefore evaluated in double
- * (below); double carries the amplified quantities (x^2, z = |x|/sqrt2, v = 2u) as
- * double-double and is branch-free: every candidate form is computed and selected per lane,
- * no libm call, so the block loops vectorize (see the double section).
+ * erfc / exp is multiplied by ~2z^2 (resp. |2u|).  The float tanh form is evaluated in
+ * double; the float exact form in float, with x^2 entering the exponent exactly through fmas
+ * (see the float section); double carries the amplified quantities (x^2, z = |x|/sqrt2,
+ * v = 2u) as double-double.  All are branch-free: every candidate form is computed and
+ * selected per lane, no libm call, so the block loops vectorize.
  * Derivatives: gelu' = Phi(x) + x phi(x); gelu_tanh' = s + x sigma'(2u) 2u', s = sigma(2u).
  * Both derivatives cross zero (x0 = -0.75179..., -0.75246...), where the two terms cancel:
- * next to x0 both dtypes use a polynomial in h = x - x0 (exact), fitted in mpmath, so they
- * stay within a few ulp of the true value.
+ * next to x0 double uses a polynomial in h = x - x0 (exact), fitted in mpmath; float gelu'
+ * carries the factor (|x| - a0) explicitly (see the float section), so they stay within a
+ * few ulp of the true value.
  */
 #ifndef FL_GELU_WIDE_DEFINED
 #define FL_GELU_WIDE_DEFINED
@@ -282,126 +284,111 @@ FL_INLINE double fl_gelu_tanh_wide_d(double x)
 #endif
 
 #if FL_T_IS_FLOAT
-/* float gelu / gelu': float arithmetic (16 lanes per AVX-512 vector), the roundings that
- * matter carried as residuals, i.e. one word further (what is left: ~2^-25 relative):
- *   0.5 erfc(a/sqrt2) = t P(t) exp(-a^2/2), a = |x| clamped to 15, t = 1/(1 + a/2);
- *   P: degree 11 in s = t - t0, fit of erfcx(a/sqrt2)/(2t) on a in [0, 15] (relative error
- *   0.07 ulp; float coefficients refitted one by one, c0 as hi + lo), P = ph + phe (residual of
- *   the last Horner step);  t = tf (1 + et), et from the residuals of d = 1 + a/2 and of the
- *   division (gelu' also feeds s's rounding and tf et to P through a cubic P' ~ D: it cancels
- *   next to its zero);  exp(-a^2/2): a^2 = h + l (fma), k = round(-h/(2 ln2)) read from the
- *   bits of the rounding sum, r = -(h + l)/2 - k ln2, e^r = e1 + el (residual of the last
- *   step);  F E = M + Ml;  the result is x (M + Ml) 2^k1 (one fma) times 2^k2, k = k1 + k2,
- *   which rounds once into the subnormal range.  Measured (mpmath, tests/test_accuracy.py,
- *   tests/test_gelu32.py): gelu <= 1.4 ulp, gelu' <= 2.1 ulp. */
-#define FL_G32_T0 0.5588235259056091f
-#define FL_G32_C0H 0.35586780309677124f
-#define FL_G32_C0L 1.163501739398498e-09f
-FL_INLINE void fl_g32_core(float a, int fine, float *m_, float *ml_, float *sc_, float *s2_,
-                           float *e1_, float *el_)
+/* float gelu / gelu': float arithmetic (16 lanes per AVX-512 vector), one division, no
+ * compensated (double-word) terms: ~30 vector operations per 16 lanes.
+ *   H(a) = erfc(a/sqrt2)/2 = M(a) e^{-(a^2+L)/2}, a = |x| clamped to 15, L = ln(2 pi),
+ *   M(a) = sqrt(2 pi) erfcx(a/sqrt2)/2 = 1/(a + 1/(a + z(a))) (Mills' ratio), z = p/q with p of
+ *   degree 3, q of degree 4 (fitted in numpy/mpmath: relative error of M 2^-27 after rounding
+ *   the coefficients to float).  M = D1/D2 with D1 = a q + p, D2 = a D1 + q: the roundings of
+ *   p, q and D1 reach M only through z's share of it (y/(a+y)), so M costs about two roundings
+ *   although it is a degree-5/6 rational; the last Horner step of p is folded into D1
+ *   (D1 = p0 + a (q + (p - p0)/a)).
+ *   e^{-(a^2+L)/2} = 2^k e^{r/2}: k from h = a^2 + L (one fma), r = -a^2 - L - k 2ln2 from
+ *   fma(-a, a, -c) with c = kj C2HI + LH' exact (kj = k - 197 read from the same rounding sum;
+ *   2ln2 = C2HI + C2LO, C2HI 16 bits, and L = LHI + (-197) C2LO + 4e-9, LHI a multiple of 2^-15:
+ *   the lattice point that makes L's low part a multiple of C2LO, so L costs no operation),
+ *   then r -= kj C2LO; |r| <= ln2, e^{r/2} = 1 + r e1(r), e1 of degree 5 (minimax, 2^-28).
+ *   The result is x - a H (x >= 0) or -a H (x < 0): fma(-A, Bp, C), A = a 2^(k+40) (exact,
+ *   normal for every k >= -164), Bp = D1 (1 + r e1) 2^-40 / D2, C = x or -0: one rounding, also
+ *   into the subnormal range, and no select for large x (a H underflows against x).
+ *   gelu' = Phi(x) + x phi(x) = E G (x < 0) or 1 - E G, G = H e^{a^2/2} - a phi e^{a^2/2}:
+ *   sqrt(2 pi) G = -(a - a0) R(a), a0 = 0.7517915... (gelu''s zero), R = 1 + w, w = p/q of
+ *   degree 4/4 (relative error of R 2^-26.6): R = (q + p)/q, so again only w's share of the
+ *   roundings of p and q counts; (a - a0) 2^-40 = fma(a, 2^-40, -a0h 2^-40) - a0l 2^-40 is
+ *   exact next to a0, so gelu' keeps its relative accuracy through its zero without a window.
+ *   Everything is branch-free (no select besides the sign's), so the loops vectorize.
+ *   Measured over every float with |x| <= 15.5 against double erfc (and by the tests against
+ *   mpmath): gelu <= 3.79 ulp (x = -0.32756203), gelu' <= 3.58 ulp (x = -0.03212204); the
+ *   worst points are at small |x|, where the roundings of q, D1, D2, the product with e^{r/2},
+ *   the division and the final fma all count undamped.  (The former kernel, t = 1/(1 + a/2),
+ *   a degree-11 polynomial and compensated terms, ~65 operations: 1.4 / 2.1 ulp at 2x the
+ *   time.)  AVX-512 loops: 42 instructions per 16 lanes (gelu), 46 / 47 (gelu', without /
+ *   with grad_output); 0.48 / 0.57 ns per element on a Zen4 core (1e6 elements). */
+#define FL_G32_B 9.094947017729282e-13f                /* 2^-40 */
+#define FL_G32_SHIFT (12582912.0f + 127.0f + 40.0f)    /* 1.5 2^23 + bias + 40 */
+#define FL_G32_SHIFTJ (FL_G32_SHIFT + 197.0f)
+#define FL_G32_C2HI 1.38629150390625f                  /* 2 ln2, 16 bits */
+#define FL_G32_C2LO 2.8572136406188345e-06f
+#define FL_G32_LHP 274.9378662109375f                  /* LHI + 197 C2HI, exact */
+#define FL_G32_A0H 0.75179153680801391602f             /* gelu''s zero -a0 = a0h + a0l */
+#define FL_G32_A0L (-1.2114449887690171e-08f)
+/* rr = -r with e^{-(a^2+L)/2} = 2^k e^{-rr/2}, |rr| <= ln2; *s1 = 2^(k+40) */
+FL_INLINE float fl_g32_red(float a, float *s1)
 {
-    float d = fl_fma_f(a, 0.5f, 1.0f);
-    float dl = fl_fma_f(a, 0.5f, 1.0f - d);
-    float t = 1.0f / d;
-    float et = fl_fma_f(-d, t, 1.0f) - t * dl;        /* 1/(d + dl) = t (1 + et) */
-    float s = t - FL_G32_T0;
-    float q = 0.07038944959640503f;
-    q = fl_fma_f(q, s, -0.03271069750189781f);
-    q = fl_fma_f(q, s, -0.0679425373673439f);
-    q = fl_fma_f(q, s, 0.07930099219083786f);
-    q = fl_fma_f(q, s, -0.00781775638461113f);
-    q = fl_fma_f(q, s, -0.07451210916042328f);
-    q = fl_fma_f(q, s, 0.08300745487213135f);
-    q = fl_fma_f(q, s, 0.024401700124144554f);
-    q = fl_fma_f(q, s, -0.14430445432662964f);
-    q = fl_fma_f(q, s, 0.03180462867021561f);
-    q = fl_fma_f(q, s, 0.3366587460041046f);
-    float pd = 0.0f;
-    if (fine) {        /* gelu' (cancellation near its zero): s's rounding, t et through P' */
-        float sl = (t - (s + FL_G32_T0)) + t * et;     /* exact s = s + sl */
-        float D = 0.017210450023412704f;               /* ~P'(s), 1% */
-        D = fl_fma_f(D, s, -0.35710328817367554f);
-        D = fl_fma_f(D, s, 0.0670868456363678f);
-        D = fl_fma_f(D, s, 0.33486461639404297f);
-        pd = D * sl;
-    }
-    float ph = fl_fma_f(s, q, FL_G32_C0H);              /* P = ph + phe; c0 - ph exact */
-    float phe = fl_fma_f(s, q, FL_G32_C0H - ph) + (FL_G32_C0L + pd);
-    float m1 = t * ph;                                  /* F = m1 + c2 */
-    float c2 = fl_fma_f(t, ph, -m1) + t * fl_fma_f(ph, et, phe);
-    float h = a * a, l = fl_fma_f(a, a, -h);
-    float y = -0.5f * h;
-    float km = fl_fma_f(y, 1.44269504088896341f, 12582912.0f);   /* 1.5*2^23 + k */
-    float kf = km - 12582912.0f;
-    float r = fl_fma_f(kf, -FL_LN2_HI_F, y);            /* exact */
-    r = r + fl_fma_f(kf, -FL_LN2_LO_F, -0.5f * l);      /* -(h + l)/2 - k ln2 */
-    float B = 1.0f / 5040.0f;                           /* (e^r - 1 - r)/r^2 */
-    B = fl_fma_f(B, r, 1.0f / 720.0f);
-    B = fl_fma_f(B, r, 1.0f / 120.0f);
-    B = fl_fma_f(B, r, 1.0f / 24.0f);
-    B = fl_fma_f(B, r, 1.0f / 6.0f);
-    B = fl_fma_f(B, r, 0.5f);
-    float rb = fl_fma_f(r, B, 1.0f);
-    float e1 = fl_fma_f(r, rb, 1.0f);                   /* e^r = e1 + el; 1 - e1 exact */
-    float el = fl_fma_f(r, rb, 1.0f - e1);
-    float M = m1 * e1;
-    float Ml = fl_fma_f(m1, e1, -M) + fl_fma_f(c2, e1, m1 * el);
-    int32_t k = fl_f2bits(km) - 0x4b400000;
-    int32_t k1 = k >> 1, k2 = k - k1;
-    *m_ = M; *ml_ = Ml; *e1_ = e1; *el_ = el;
-    *sc_ = fl_bits2f((k1 + 127) << 23);
-    *s2_ = fl_bits2f((k2 + 127) << 23);
+    float h = fl_fma_f(a, a, 1.8378770664093454836f);
+    float km = fl_fma_f(h, -0.72134752044448170368f, FL_G32_SHIFT);
+    float kj = km - FL_G32_SHIFTJ;
+    float c = fl_fma_f(kj, FL_G32_C2HI, FL_G32_LHP);      /* k C2HI + LHI, exact */
+    float rr = fl_fma_f(a, a, c);
+    *s1 = fl_bits2f((int32_t)((uint32_t)fl_f2bits(km) << 23));
+    return fl_fma_f(kj, FL_G32_C2LO, rr);
+}
+/* g(rr) = (e^{-rr/2} - 1)/rr, |rr| <= ln2 (minimax, 2^-28 relative in e^{-rr/2} = 1 + rr g) */
+FL_INLINE float fl_g32_e1(float rr)
+{
+    float e = 2.158521965611726e-05f;
+    e = fl_fma_f(e, rr, -0.0002615232951939106f);
+    e = fl_fma_f(e, rr, 0.0026042743120342493f);
+    e = fl_fma_f(e, rr, -0.020833151414990425f);
+    e = fl_fma_f(e, rr, 0.1249999850988388f);
+    return fl_fma_f(e, rr, -0.5f);
 }
 FL_INLINE T FN(fl_gelu)(T x, T p0, T p1)
 {
-    float a = fl_abs_f(x);
-    a = a > 15.0f ? 15.0f : a;                          /* NaN propagates */
-    float m, ml, sc, s2, e1, el;
-    fl_g32_core(a, 0, &m, &ml, &sc, &s2, &e1, &el);
-    float X = x * sc;
-    float s2p = x > 6.0f ? 0.0f : s2;                   /* (no underflow where not needed) */
-    float v = fl_fma_f(X, m, X * ml) * s2p;             /* x erfc(a/sqrt2)/2 */
-    float res = x > 0.0f ? x - v : v;                   /* x Phi(x) */
-    res = x > 6.0f ? x : res;
-    return x < -15.0f ? -ZERO : res;
+    int32_t ab = fl_f2bits(x) & 0x7fffffff;             /* a = min(|x|, 15) as integers */
+    float a = fl_bits2f(ab < 0x41700000 ? ab : 0x41700000);   /* (NaN: through c) */
+    float pp = 0.014003779739141464f;                   /* (p - p0)/a */
+    pp = fl_fma_f(pp, a, 0.1535230576992035f);
+    pp = fl_fma_f(pp, a, 0.7120507955551147f);
+    float q = 0.007029086351394653f;
+    q = fl_fma_f(q, a, 0.07587448507547379f);
+    q = fl_fma_f(q, a, 0.3896840810775757f);
+    q = fl_fma_f(q, a, 1.1032196283340454f);
+    q = fl_fma_f(q, a, 1.5625f);
+    float d1 = fl_fma_f(a, q + pp, 1.9583033323287964f);
+    float d2 = fl_fma_f(a, d1, q);                      /* M = d1/d2 */
+    float s1;
+    float r = fl_g32_red(a, &s1);
+    float d1s = d1 * FL_G32_B;
+    float ne = fl_fma_f(d1s * r, fl_g32_e1(r), d1s);
+    float bp = ne / d2;
+    float c = x < 0.0f ? -ZERO : x;
+    return fl_fma_f(-(a * s1), bp, c);
 }
-/* gelu'(x0 + h), |h| < 1/16: Taylor polynomial (mpmath), h = (x - x0h) - x0l */
-FL_INLINE float fl_g32_d_root(float h)
-{
-    float q = -0.002239538068073497f;
-    q = fl_fma_f(q, h, 0.004539228379125416f);
-    q = fl_fma_f(q, h, 0.019421679838189064f);
-    q = fl_fma_f(q, h, -0.01477152214824434f);
-    q = fl_fma_f(q, h, -0.1140082332972217f);
-    q = fl_fma_f(q, h, -0.01819967639867108f);
-    q = fl_fma_f(q, h, 0.388284982990552f);
-    q = fl_fma_f(q, h, 0.4314939923140469f);
-    return q * h;
-}
-/* gelu' = Phi(x) + x phi(x): x < 0: H + x phi, x > 0: 1 - H + x phi, H = erfc(a/sqrt2)/2;
- * with the common scale 2^-k removed, H = m + ml, x phi = w (e1 + el), summed by 2Sum */
 FL_INLINE T FN(fl_gelu_d)(T x, T p0, T p1)
 {
     float a = fl_abs_f(x);
     a = a > 15.0f ? 15.0f : a;
-    float m, ml, sc, s2, e1, el;
-    fl_g32_core(a, 1, &m, &ml, &sc, &s2, &e1, &el);
-    float w = x * 0.3989422917366028f;
-    float wl = fl_fma_f(x, 0.3989422917366028f, -w) + x * -1.1335170135851058e-08f;
-    float p = w * e1, pl = fl_fma_f(w, e1, -p) + fl_fma_f(wl, e1, w * el);
-    int neg = x < 0.0f;
-    float mm = neg ? m : -m, mml = neg ? ml : -ml;
-    float S = mm + p, bb = S - mm;
-    float Sl = ((mm - (S - bb)) + (p - bb)) + (mml + pl);
-    float v = S + Sl;
-    float rn = (v * sc) * s2;
-    float s2p = x > 6.0f ? 0.0f : s2;
-    float rp = fl_fma_f(v, sc * s2p, 1.0f);
-    float res = neg ? rn : rp;
-    float hh = (x - -0.7517915368080139f) - 1.211444988769017e-08f;
-    res = fl_abs_f(hh) < 0.0625f ? fl_g32_d_root(hh) : res;
-    res = x > 6.0f ? 1.0f : res;
-    return x < -15.0f ? 0.0f : res;
+    float hs = fl_fma_f(a, FL_G32_B, -FL_G32_A0H * FL_G32_B) - FL_G32_A0L * FL_G32_B;
+    float p = 1.452844884397564e-07f;
+    p = fl_fma_f(p, a, 0.01972476951777935f);
+    p = fl_fma_f(p, a, 0.1545831710100174f);
+    p = fl_fma_f(p, a, 0.49087151885032654f);
+    p = fl_fma_f(p, a, 0.6671032905578613f);
+    float q = 0.026246370747685432f;
+    q = fl_fma_f(q, a, 0.22060857713222504f);
+    q = fl_fma_f(q, a, 0.7941595315933228f);
+    q = fl_fma_f(q, a, 1.399596095085144f);
+    q = fl_fma_f(q, a, 1.0f);
+    float hn = fl_fma_f(hs, q, hs * p);                 /* (a - a0) (q + p) 2^-40 */
+    float s1;
+    float r = fl_g32_red(a, &s1);
+    float ne = fl_fma_f(hn * r, fl_g32_e1(r), hn);
+    float bp = ne / q;                                  /* s1 bp = -E G */
+    int32_t xb = fl_f2bits(x);                          /* by the sign bit (-0 as x < 0): */
+    float ss1 = fl_bits2f(fl_f2bits(s1) ^ (xb & INT32_MIN));         /* -s1 or s1 */
+    float c = fl_bits2f(~(xb >> 31) & 0x3f800000);                   /* 0 or 1 */
+    return fl_fma_f(ss1, bp, c);
 }
 FL_INLINE T FN(fl_gelu_tanh)(T x, T p0, T p1)
 {
