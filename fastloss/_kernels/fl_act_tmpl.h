@@ -124,7 +124,7 @@ FL_INLINE T FN(fl_silu)(T x, T p0, T p1)
 #define FL_SILU_CL 120.0f                      /* |x| clamp: e^-120 2^64 is normal */
 #define FL_SILU_SH 0x1p64f
 #define FL_SILU_ISH 0x1p-64f
-FL_INLINE T FN(fl_silu_root_taylor)(T h)      /* |h| < 0.05: c0 + h g(h), g of degree 3 */
+FL_INLINE T FN(fl_silu_root_poly)(T h)      /* |h| < 0.05: c0 + h g(h), g of degree 3 */
 {
     T g = -0.01521657221019268f;
     g = g * h + 0.018858306109905243f;
@@ -147,7 +147,7 @@ FL_INLINE T FN(fl_silu_scale)(T km)
 #define FL_SILU_CL 760.0                       /* e^-760 2^128 is normal; silu'(-760) rounds to 0 */
 #define FL_SILU_SH 0x1p128
 #define FL_SILU_ISH 0x1p-128
-FL_INLINE T FN(fl_silu_root_taylor)(T h)      /* degree 11, truncation < 2^-58 on |h| < 0.07 */
+FL_INLINE T FN(fl_silu_root_poly)(T h)      /* degree 11, truncation < 2^-58 on |h| < 0.07 */
 {
     T q = -2.9426318888424607e-06;
     q = q * h + -2.973354221326392e-05;
@@ -191,7 +191,7 @@ FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
     T den = FN(fl_fma)(e, e + (T)2, ONE);                /* (1 + e)^2 */
     T r2 = num / den * (xc < ZERO ? FL_SILU_ISH : ONE);
     T h = x - FL_SILU_ROOT_T;
-    r2 = FN(fl_abs)(h) < FL_SILU_W ? FN(fl_silu_root_taylor)(h) : r2;
+    r2 = FN(fl_abs)(h) < FL_SILU_W ? FN(fl_silu_root_poly)(h) : r2;
     return x < -FL_SILU_CL ? ZERO : r2;
 }
 #undef FL_SILU_ROOT_T
