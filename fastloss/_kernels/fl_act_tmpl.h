@@ -102,7 +102,9 @@ FL_INLINE T FN(fl_log_sigmoid_d)(T x, T p0, T p1)
 FL_INLINE T FN(fl_silu)(T x, T p0, T p1)
 {
     T s2, p = FN(fl_exp_neg_parts)(-FN(fl_abs)(x), &s2), d = ONE + p * s2;
-    T r = x >= ZERO ? x / d : ((x * p) / d) * s2;
+    int neg = x < ZERO;
+    T num = neg ? x * p : x, sc = neg ? s2 : ONE;     /* both selects before the division */
+    T r = num / d * sc;
     return x < FN(fl_exp_min) ? -ZERO : r;
 }
 /* silu'(x) = sigma(x) + x sigma'(x) = (1 + (1 + x) e) / (1 + e)^2 for x >= 0 (e = exp(-x)),
@@ -137,6 +139,11 @@ FL_INLINE T FN(fl_silu_scale)(T km)
 {
     return fl_bits2f((fl_f2bits(km) - (0x4b400000 - 127 - 64)) << 23);
 }
+/* 2^-64 if x's sign bit is set, else 1 (shifts: no compare that gcc would thread on) */
+FL_INLINE T FN(fl_silu_sign_scale)(T x)
+{
+    return fl_bits2f(0x3f800000 - (int32_t)(((uint32_t)fl_f2bits(x) >> 31) << 29));
+}
 #define FL_SILU_MAGIC 12582912.0f
 #define FL_SILU_LOG2E 1.44269504088896341f
 #define FL_SILU_LN2_HI FL_LN2_HI_F
@@ -168,6 +175,10 @@ FL_INLINE T FN(fl_silu_scale)(T km)
 {
     return fl_bits2d((fl_d2bits(km) - (0x4338000000000000LL - 1023 - 128)) << 52);
 }
+FL_INLINE T FN(fl_silu_sign_scale)(T x)          /* 2^-128 or 1, as the float one */
+{
+    return fl_bits2d(0x3ff0000000000000LL - (int64_t)(((uint64_t)fl_d2bits(x) >> 63) << 59));
+}
 #define FL_SILU_MAGIC 6755399441055744.0
 #define FL_SILU_LOG2E 1.44269504088896338700
 #define FL_SILU_LN2_HI FL_LN2_HI_D
@@ -175,9 +186,9 @@ FL_INLINE T FN(fl_silu_scale)(T km)
 #endif
 FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
 {
-    T xc = x < -FL_SILU_CL ? -FL_SILU_CL : x;          /* NaN passes */
-    xc = xc > FL_SILU_CL ? FL_SILU_CL : xc;
-    T a = -FN(fl_abs)(xc);
+    T a = -FN(fl_abs)(x);                               /* NaN passes both clamps */
+    a = a < -FL_SILU_CL ? -FL_SILU_CL : a;
+    T xc = x > FL_SILU_CL ? FL_SILU_CL : x;             /* x < -CL: see the last line */
     T km = a * FL_SILU_LOG2E + FL_SILU_MAGIC;            /* round to nearest: k + magic */
     T kf = km - FL_SILU_MAGIC;
     T r = a - kf * FL_SILU_LN2_HI;
@@ -186,10 +197,15 @@ FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
     T sc = FN(fl_silu_scale)(km), k2 = sc * FL_SILU_ISH; /* 2^(k+SH), 2^k */
     T e = FN(fl_fma)(q, k2, k2), E = FN(fl_fma)(q, sc, sc);
     T u = ONE + xc;
-    /* x < 0: E (1 + x + e) = E (u + 2^k) + E q 2^k, one rounding for the sum (fma) */
-    T num = xc < ZERO ? FN(fl_fma)(E, u + k2, E * (q * k2)) : FN(fl_fma)(u, e, ONE);
+    /* x < 0: E (1 + x + e) = E (u + 2^k) + E q 2^k; x >= 0: u e + 1.  The arm is chosen by
+     * the sign bit read through ss, not by a second compare after the division: gcc
+     * jump-threads two tests of one condition and then divides in both arms (14% slower) */
+    T ss = FN(fl_silu_sign_scale)(x);                   /* -0 takes the x < 0 arm */
+    int neg = ss < ONE;
+    T na = neg ? E : u, nb = neg ? u + k2 : e, nc = neg ? E * (q * k2) : ONE;
+    T num = FN(fl_fma)(na, nb, nc);
     T den = FN(fl_fma)(e, e + (T)2, ONE);                /* (1 + e)^2 */
-    T r2 = num / den * (xc < ZERO ? FL_SILU_ISH : ONE);
+    T r2 = num / den * ss;
     T h = x - FL_SILU_ROOT_T;
     r2 = FN(fl_abs)(h) < FL_SILU_W ? FN(fl_silu_root_poly)(h) : r2;
     return x < -FL_SILU_CL ? ZERO : r2;
