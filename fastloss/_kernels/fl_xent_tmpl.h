@@ -301,6 +301,37 @@ FL_CLONES static void FN(fl_xent_blocks)(const fl_xent_args *a, Py_ssize_t b0, P
  * `fin` is set (lx: the gradient's layout differs; the caller scales it, see below).
  * Returns the sum of the w line losses (vector order fixed for a build and CPU). */
 #define FL_XENT_CHUNK 64
+/* the lean chunk's per-line values and gradient coefficients: lv (line loss), cf (s/sum: the
+ * factor of e_k), gt (the target's gradient); m[j] becomes 1 where the line is kept, else 0 */
+FL_INLINE void FN(fl_xent_lean_grad_coef)(const fl_xent_args *a, Py_ssize_t w, const int64_t *t,
+                                          const T *g, T *m, const double *s1, const T *cnt,
+                                          const T *dtv, const double *uv, double *lv, T *cf, T *gt)
+{
+    const int64_t ign = a->ignore;
+    double sv[FL_XENT_CHUNK];
+    if (g) {
+        #pragma omp simd
+        for (Py_ssize_t j = 0; j < w; j++) sv[j] = (double)g[j];
+    } else {
+        #pragma omp simd
+        for (Py_ssize_t j = 0; j < w; j++) sv[j] = a->scale;
+    }
+    #pragma omp simd
+    for (Py_ssize_t j = 0; j < w; j++) {
+        const int ok = t[j] != ign;
+        const T dt = dtv[j];
+        const int dead = m[j] == -INFINITY;
+        const double sum = dead ? NAN : (double)cnt[j] + s1[j];
+        const double L = dead ? NAN : uv[j];
+        lv[j] = ok ? L - (double)dt : 0.0;
+        const double s = sv[j];
+        const double pt = (double)FN(fl_exp_neg)(dt) / sum;
+        const double pm1 = dt == ZERO ? -((double)cnt[j] - 1.0 + s1[j]) / sum : pt - 1.0;
+        cf[j] = ok ? (T)(s / sum) : ZERO;
+        gt[j] = ok ? (T)(s * pm1) : ZERO;
+        m[j] = ok ? ONE : ZERO;
+    }
+}
 FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_ssize_t w,
                                         const T *x, Py_ssize_t cs, const T *xt, T *gx,
                                         T *cf, T *gt, int fin)
@@ -339,36 +370,19 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
         }
     }
     /* per line, in separate simple loops so that each vectorizes */
-    double acc = 0.0, lv[FL_XENT_CHUNK], sv[FL_XENT_CHUNK], uv[FL_XENT_CHUNK];
-    T dtv[FL_XENT_CHUNK], etv[FL_XENT_CHUNK];
-    if (g) {
-        #pragma omp simd
-        for (Py_ssize_t j = 0; j < w; j++) sv[j] = (double)g[j];
-    } else {
-        #pragma omp simd
-        for (Py_ssize_t j = 0; j < w; j++) sv[j] = a->scale;
-    }
+    double acc = 0.0, lv[FL_XENT_CHUNK], uv[FL_XENT_CHUNK];
+    T dtv[FL_XENT_CHUNK];
     #pragma omp simd
     for (Py_ssize_t j = 0; j < w; j++) {
         dtv[j] = xt[j] == m[j] ? ZERO : xt[j] - m[j];
-        etv[j] = FN(fl_exp_neg)(dtv[j]);
+        uv[j] = fl_log1p_d((double)cnt[j] - 1.0 + s1[j]);
     }
-    #pragma omp simd
-    for (Py_ssize_t j = 0; j < w; j++) uv[j] = fl_log1p_d((double)cnt[j] - 1.0 + s1[j]);
-    #pragma omp simd
-    for (Py_ssize_t j = 0; j < w; j++) {
-        const int ok = t[j] != ign;
-        const T dt = dtv[j];
-        const int dead = m[j] == -INFINITY;
-        const double sum = dead ? NAN : (double)cnt[j] + s1[j];
-        const double L = dead ? NAN : uv[j];
-        lv[j] = ok ? L - (double)dt : 0.0;
-        const double s = sv[j];
-        const double pt = (double)etv[j] / sum;
-        const double pm1 = dt == ZERO ? -((double)cnt[j] - 1.0 + s1[j]) / sum : pt - 1.0;
-        cf[j] = ok ? (T)(s / sum) : ZERO;
-        gt[j] = ok ? (T)(s * pm1) : ZERO;
-        m[j] = ok ? ONE : ZERO;            /* reused: 1 where the line is kept */
+    if (gx)
+        FN(fl_xent_lean_grad_coef)(a, w, t, g, m, s1, cnt, dtv, uv, lv, cf, gt);
+    else {                              /* the value alone: no p_t, no divisions */
+        #pragma omp simd
+        for (Py_ssize_t j = 0; j < w; j++)
+            lv[j] = t[j] == ign ? 0.0 : (m[j] == -INFINITY ? NAN : uv[j]) - (double)dtv[j];
     }
     #pragma omp simd reduction(+:acc)
     for (Py_ssize_t j = 0; j < w; j++) acc += lv[j];
