@@ -16,11 +16,13 @@ FL_INLINE T FN(fl_sigmoid)(T x, T p0, T p1)
     T e = FN(fl_exp_neg)(-FN(fl_abs)(x)), d = ONE + e;
     return (x >= ZERO ? ONE : e) / d;
 }
-/* e / d^2 with the rounding of d = 1 + e (dl, exact by Fast2Sum) corrected to first order */
+/* e / (1 + e)^2 with one division: 1 + e = d + dl (Fast2Sum, exact), (d + dl)^2 = d^2 + 2 d dl
+ * to first order.  (Plain arithmetic, which gcc contracts late: an explicit fma here keeps gcc
+ * from folding the clamped lanes (e = 0) to one final mask, and it blends every term instead.) */
 FL_INLINE T FN(fl_e_over_d2)(T e)
 {
     T d = ONE + e, dl = (ONE - d) + e;
-    return e / (d * d) * (ONE - (T)2 * dl / d);
+    return e / (d * d + (d + d) * dl);
 }
 FL_INLINE T FN(fl_sigmoid_d)(T x, T p0, T p1)
 {
