@@ -400,9 +400,11 @@ FL_INLINE T FN(fl_gelu_tanh_d)(T x, T p0, T p1)
 {
     double xd = x, x2 = xd * xd, v = xd * ((double)FL_GELU_C1 + (double)FL_GELU_C3 * x2);
     double e = fl_exp_neg_d(-fl_abs_d(v)), d = 1.0 + e;
-    double s = (v >= 0.0 ? 1.0 : e) / d, sp = e / (d * d);
     double dv = (double)FL_GELU_C1 + 3.0 * (double)FL_GELU_C3 * x2;
-    return sp == 0.0 ? (T)s : (T)(s + xd * sp * dv);
+    /* s + x v' sigma'(v) = (n d + x v' e) / d^2, n = 1 or e: one division; x v' e is 0 where
+     * e underflows, which also keeps x = +-inf (x v' = inf) from giving NaN */
+    double xe = e == 0.0 ? 0.0 : xd * dv * e;
+    return (T)(((v >= 0.0 ? 1.0 : e) * d + xe) / (d * d));
 }
 #else
 FL_INLINE T FN(fl_gelu)(T x, T p0, T p1) { return fl_gelu_wide(x); }
