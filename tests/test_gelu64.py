@@ -1,6 +1,7 @@
-"""float64 gelu / gelu_grad ('none' and 'tanh'): the branch-free double kernels (two erfcx
-pieces, double-double arguments, polynomial windows next to the derivatives' zeros) against
-mpmath, at the places where one of their pieces hands over to another."""
+"""float64 gelu / gelu_grad ('none' and 'tanh'): the branch-free double kernels against mpmath,
+at the places where one of their pieces hands over to another ('none': Mills' ratio times an
+exp with x^2 in the reduction, polynomials for small |x|; 'tanh': double-double arguments and a
+polynomial window next to the derivative's zero)."""
 import numpy as np
 import pytest
 
@@ -44,21 +45,35 @@ def test_subnormal_results(approximate, deriv):
     check(x, approximate, deriv, 'gelu subnormal tail')
 
 
-def test_erfcx_piece_boundary():
-    """t = 4/(4 + |x|/sqrt2) = 1/2 at |x| = 4 sqrt2: the two erfcx pieces meet there"""
-    b = 4 * np.sqrt(2.0)
-    x = np.concatenate([b + np.linspace(-1e-3, 1e-3, 101), -b + np.linspace(-1e-3, 1e-3, 101),
-                        np.nextafter(b, 0) * np.array([1.0, -1.0]), [b, -b]])
+def test_piece_boundaries():
+    """'none': the small-|x| polynomials hand over to the Mills-ratio form at |x| = 1/2 (gelu)
+    and |x| = 0.3 (gelu'); |x| is clamped at 38.75 (both results round to 0 beyond)"""
+    for deriv, b in ((False, 0.5), (True, 0.3)):
+        e = np.concatenate([b + np.linspace(-1e-3, 1e-3, 101), [np.nextafter(b, 0), b, np.nextafter(b, 1)]])
+        check(np.concatenate([e, -e]), 'none', deriv, 'gelu pieces')
+    x = np.concatenate([-38.75 + np.linspace(-0.05, 0.05, 41), [38.75, 38.7, 39.0]])
     for deriv in (False, True):
-        check(x, 'none', deriv, 'gelu erfcx pieces')
+        check(x, 'none', deriv, 'gelu clamp')
+
+
+def test_exp_reduction_steps():
+    """'none': e^{-(x^2 + ln 2pi)/2} = 2^-k e^{-r/2}; k steps where x^2 + ln(2pi) = (m + 1/2) 2ln2,
+    |r| is largest there (both sides, and the largest k, next to underflow)"""
+    m = np.array([1, 2, 3, 5, 8, 13, 40, 100, 300, 700, 1000, 1060, 1075, 1080])
+    b = np.sqrt((m + 0.5) * 2 * np.log(2) - np.log(2 * np.pi))
+    x = (b[:, None] * (1 + np.array([-1e-9, -1e-15, 0.0, 1e-15, 1e-9])[None, :])).ravel()
+    for deriv in (False, True):
+        check(np.concatenate([x, -x]), 'none', deriv, 'gelu exp reduction')
 
 
 @pytest.mark.parametrize('approximate,root,window', [('none', GELU_ROOT, 0.25),
                                                      ('tanh', TANH_ROOT, 0.1)], ids=['none', 'tanh'])
 def test_derivative_next_to_its_zero(approximate, root, window):
-    """relative accuracy right at the zero (1e-12 .. 1e-3 away) and across the edges of the
-    polynomial window (where the cancelling formula takes over)"""
-    near = np.concatenate([-np.geomspace(1e-3, 1e-12, 50), np.geomspace(1e-12, 1e-3, 50), [0.0]])
+    """relative accuracy right at the zero (1e-12 .. 1e-3 away, and the doubles next to it) and
+    across the edges of the tanh form's polynomial window (where the cancelling formula takes
+    over; 'none' has no window: (|x| - a0) is carried exactly, the points are ordinary ones)"""
+    near = np.concatenate([-np.geomspace(1e-3, 1e-12, 50), np.geomspace(1e-12, 1e-3, 50), [0.0],
+                           np.arange(-4, 5) * np.spacing(root)])
     edge = np.concatenate([window + np.linspace(-0.02, 0.02, 81), -window + np.linspace(-0.02, 0.02, 81)])
     check(root + np.concatenate([near, edge]), approximate, True, f'gelu_grad({approximate}) near zero')
 
