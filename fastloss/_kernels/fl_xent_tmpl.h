@@ -423,6 +423,74 @@ FL_INLINE void FN(fl_xent_tr_out)(T *gx, const T *buf, const int64_t *tl, int64_
     }
 }
 
+/* The exp pass of one long row: e_k = exp(d_k), d_k = x_k - m (0 at the maxima), stored in gx
+ * when given; returns s1 = the sum of e_k over d_k != 0 (in double) and *cnt = the number of
+ * d_k == 0.  float: 16 lanes, each adding blocks of 4 terms in float before its double sum
+ * (the partials' roundings keep s1 within ~2^-23 relative; about 10% faster than converting
+ * every term), lanes added in a fixed order. */
+#if FL_T_IS_FLOAT
+#define FL_XE_TERM(K, s, c)                                                                \
+    { T v = x[K], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);                        \
+      if (gx) gx[K] = e;                                                                   \
+      s += d == ZERO ? ZERO : e; c += d == ZERO; }
+#endif
+FL_INLINE double FN(fl_xent_row_exp)(const T *x, T m, T *gx, Py_ssize_t C, FL_XCNT *cnt)
+{
+    double s1 = 0.0;
+    FL_XCNT ncnt = 0;
+#if FL_T_IS_FLOAT
+    double al[16];
+    int32_t nl[16];
+    for (int j = 0; j < 16; j++) { al[j] = 0.0; nl[j] = 0; }
+    const Py_ssize_t C64 = C - C % 64;
+    for (Py_ssize_t o = 0; o < C64; o += 64) {
+        #pragma omp simd
+        for (int j = 0; j < 16; j++) {
+            T s = ZERO;
+            int32_t c = 0;
+            FL_XE_TERM(o + j, s, c)
+            FL_XE_TERM(o + 16 + j, s, c)
+            FL_XE_TERM(o + 32 + j, s, c)
+            FL_XE_TERM(o + 48 + j, s, c)
+            al[j] += (double)s;
+            nl[j] += c;
+        }
+    }
+    for (Py_ssize_t o = C64; o < C; o += 16) {
+        const int n = C - o < 16 ? (int)(C - o) : 16;
+        #pragma omp simd
+        for (int j = 0; j < n; j++) {
+            T s = ZERO;
+            int32_t c = 0;
+            FL_XE_TERM(o + j, s, c)
+            al[j] += (double)s;
+            nl[j] += c;
+        }
+    }
+    for (int j = 0; j < 16; j++) { s1 += al[j]; ncnt += nl[j]; }
+#else
+    if (gx) {
+        #pragma omp simd reduction(+:s1, ncnt)
+        for (Py_ssize_t k = 0; k < C; k++) {
+            T v = x[k], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
+            s1 += d == ZERO ? 0.0 : (double)e;
+            ncnt += d == ZERO;
+            gx[k] = e;
+        }
+    } else {
+        #pragma omp simd reduction(+:s1, ncnt)
+        for (Py_ssize_t k = 0; k < C; k++) {
+            T v = x[k], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
+            s1 += d == ZERO ? 0.0 : (double)e;
+            ncnt += d == ZERO;
+        }
+    }
+#endif
+    *cnt = ncnt;
+    return s1;
+}
+#undef FL_XE_TERM
+
 /* lean path, blocks [b0, b1); inner == 1 with short rows is transposed FL_XENT_CHUNK rows
  * at a time into a class-major buffer; long rows are done one at a time along the row */
 FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t b0, Py_ssize_t b1)
@@ -477,24 +545,9 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
                 for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
                 const T xtj = x[ok ? tj : 0];
                 const T dt = xtj == m ? ZERO : xtj - m;
-                double s1 = 0.0;
-                FL_XCNT ncnt = 0;
-                if (gx) {
-                    #pragma omp simd reduction(+:s1, ncnt)
-                    for (Py_ssize_t k = 0; k < C; k++) {
-                        T v = x[k], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
-                        s1 += d == ZERO ? 0.0 : (double)e;
-                        ncnt += d == ZERO;
-                        gx[k] = e;
-                    }
-                } else {
-                    #pragma omp simd reduction(+:s1, ncnt)
-                    for (Py_ssize_t k = 0; k < C; k++) {
-                        T v = x[k], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
-                        s1 += d == ZERO ? 0.0 : (double)e;
-                        ncnt += d == ZERO;
-                    }
-                }
+                FL_XCNT ncnt;
+                const double s1 = gx ? FN(fl_xent_row_exp)(x, m, gx, C, &ncnt)
+                                     : FN(fl_xent_row_exp)(x, m, NULL, C, &ncnt);
                 const double cnt = (double)ncnt;
                 const double sum = m == -INFINITY ? NAN : cnt + s1;
                 const double L = m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1);
