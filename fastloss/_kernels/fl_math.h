@@ -42,6 +42,14 @@ FL_INLINE int64_t fl_d2bits(double f) { int64_t i; memcpy(&i, &f, 8); return i; 
 
 FL_INLINE float fl_abs_f(float x) { return fl_bits2f(fl_f2bits(x) & 0x7fffffff); }
 FL_INLINE double fl_abs_d(double x) { return fl_bits2d(fl_d2bits(x) & 0x7fffffffffffffffLL); }
+FL_INLINE float fl_copysign_f(float y, float x)     /* |y| with x's sign bit */
+{
+    return fl_bits2f((fl_f2bits(y) & 0x7fffffff) | (fl_f2bits(x) & (int32_t)0x80000000));
+}
+FL_INLINE double fl_copysign_d(double y, double x)
+{
+    return fl_bits2d((fl_d2bits(y) & 0x7fffffffffffffffLL) | (fl_d2bits(x) & (int64_t)0x8000000000000000ULL));
+}
 FL_INLINE float fl_max_f(float a, float b) { return a > b ? a : b; }
 FL_INLINE double fl_max_d(double a, double b) { return a > b ? a : b; }
 FL_INLINE float fl_min_f(float a, float b) { return a < b ? a : b; }
@@ -53,23 +61,23 @@ FL_INLINE double fl_min_d(double a, double b) { return a < b ? a : b; }
 #define FL_LN2_HI_D 6.93147180369123816490e-01 /* fdlibm's split */
 #define FL_LN2_LO_D 1.90821492927058770002e-10
 
-/* (e^r - 1)/r for |r| <= ln2/2, by Horner; e^r = 1 + r fl_expm1_red(r) (one fma), e^r - 1 =
- * r fl_expm1_red(r).  float: degree 5, 1 + r P(r) with P a relative minimax fit in float
+/* e^r for |r| <= ln2/2 as 1 + r + r^2 P(r): fl_expm1_p is P (Horner), fl_expm1_red = (e^r - 1)/r
+ * = 1 + r P(r), so e^r = 1 + r fl_expm1_red(r) (one fma) and e^r - 1 = r + r^2 P(r) (one fma, one
+ * rounding).  float: degree 5, 1 + r P(r) with P a relative minimax fit in float
  * coefficients (Lawson iterations, each coefficient rounded to float and the lower ones refitted;
  * fit error 2.0e-8, as the degree-6 Taylor polynomial's 1.8e-8, one fma less); double: degree
  * 11, 1 + r P(r), P the degree-10 Chebyshev interpolant of (e^r - 1 - r)/r^2 (mpmath; e^r off by
  * 3.4e-19 relative with the coefficients rounded, as the degree-12 Taylor polynomial's 4e-18,
  * one fma less).  Shared by every exp here and in the kernels (fl_exp_neg_parts, softmax, silu'). */
-FL_INLINE float fl_expm1_red_f(float r)
+FL_INLINE float fl_expm1_p_f(float r)          /* P(r) = (e^r - 1 - r)/r^2 */
 {
     float p = 0.0013905267f;
     p = p * r + 0.008366832f;
     p = p * r + 0.041666925f;
     p = p * r + 0.1666654f;
-    p = p * r + 0.5f;
-    return p * r + 1.0f;
+    return p * r + 0.5f;
 }
-FL_INLINE double fl_expm1_red_d(double r)
+FL_INLINE double fl_expm1_p_d(double r)
 {
     double p = 2.0914686968086876e-09;
     p = p * r + 2.5105217004720745e-08;
@@ -81,8 +89,37 @@ FL_INLINE double fl_expm1_red_d(double r)
     p = p * r + 0.008333333333326136;
     p = p * r + 0.04166666666666667;
     p = p * r + 0.1666666666666667;
-    p = p * r + 0.5;
-    return p * r + 1.0;
+    return p * r + 0.5;
+}
+FL_INLINE float fl_expm1_red_f(float r) { return fl_expm1_p_f(r) * r + 1.0f; }
+FL_INLINE double fl_expm1_red_d(double r) { return fl_expm1_p_d(r) * r + 1.0; }
+
+/* Cody-Waite: x = k ln2 + r, |r| <= ln2/2, for |x| < 2^22 (float) / 2^51 (double); returns r
+ * and *km = k + 1.5*2^p (round to nearest by the magic sum: k sits in km's low mantissa bits). */
+FL_INLINE float fl_cw_red_f(float x, float *km_)
+{
+    float km = x * 1.44269504088896341f + 12582912.0f;   /* 1.5*2^23 + k */
+    float kf = km - 12582912.0f;
+    float r = x - kf * FL_LN2_HI_F;
+    *km_ = km;
+    return r - kf * FL_LN2_LO_F;
+}
+FL_INLINE double fl_cw_red_d(double x, double *km_)
+{
+    double km = x * 1.44269504088896338700 + 6755399441055744.0;   /* 1.5*2^52 + k */
+    double kf = km - 6755399441055744.0;
+    double r = x - kf * FL_LN2_HI_D;
+    *km_ = km;
+    return r - kf * FL_LN2_LO_D;
+}
+/* 2^k from km = k + 1.5*2^p, for k in the normal exponent range (integer ops only) */
+FL_INLINE float fl_pow2k_f(float km)
+{
+    return fl_bits2f((int32_t)(((uint32_t)fl_f2bits(km) - (0x4b400000u - 127u)) << 23));
+}
+FL_INLINE double fl_pow2k_d(double km)
+{
+    return fl_bits2d((int64_t)(((uint64_t)fl_d2bits(km) - (0x4338000000000000ULL - 1023u)) << 52));
 }
 
 /* e^r for x = k ln2 + r (Cody-Waite, |r| <= ln2/2): returns e^r, *km = k + 1.5*2^p (k in
@@ -90,20 +127,12 @@ FL_INLINE double fl_expm1_red_d(double r)
  * fl_exp_neg_parts (the callers clamp x first) */
 FL_INLINE float fl_exp_red_f(float x, float *km_)
 {
-    float km = x * 1.44269504088896341f + 12582912.0f;   /* 1.5*2^23 + k */
-    float kf = km - 12582912.0f;
-    float r = x - kf * FL_LN2_HI_F;
-    r = r - kf * FL_LN2_LO_F;
-    *km_ = km;
+    float r = fl_cw_red_f(x, km_);
     return fl_expm1_red_f(r) * r + 1.0f;
 }
 FL_INLINE double fl_exp_red_d(double x, double *km_)
 {
-    double km = x * 1.44269504088896338700 + 6755399441055744.0;   /* 1.5*2^52 + k */
-    double kf = km - 6755399441055744.0;
-    double r = x - kf * FL_LN2_HI_D;
-    r = r - kf * FL_LN2_LO_D;
-    *km_ = km;
+    double r = fl_cw_red_d(x, km_);
     return fl_expm1_red_d(r) * r + 1.0;
 }
 
