@@ -38,10 +38,20 @@ FL_INLINE T FN(fl_sigmoid_d)(T x, T p0, T p1)
  * as -expm1(-2|x|) / (2 + expm1(-2|x|)) with the underflow-safe expm1); <= 2.52 ulp over every
  * float (x = 0.0623535849: the rounding of em + 2). */
 #define FL_TANH_ONE (FL_T_IS_FLOAT ? (T)9.1 : (T)19.1)        /* 1 - tanh < ulp(1)/4 beyond */
+#if FL_T_IS_FLOAT
+#define FL_TANH_LOG2E 1.44269504088896341f
+#define FL_TANH_MAGIC 12582912.0f
+#define FL_TANH_LN2 0.693147182f
+#else
+#define FL_TANH_LOG2E 1.44269504088896338700
+#define FL_TANH_MAGIC 6755399441055744.0
+#define FL_TANH_LN2 0.6931471805599453
+#endif
 FL_INLINE T FN(fl_tanh)(T x, T p0, T p1)
 {
-    T a = FN(fl_abs)(x), km;
-    T r = FN(fl_cw_red)(a + a, &km);
+    T a = FN(fl_abs)(x), t = a + a;
+    T km = t * FL_TANH_LOG2E + FL_TANH_MAGIC;                /* k + magic: round to nearest */
+    T r = t - (km - FL_TANH_MAGIC) * FL_TANH_LN2;
     T q = FN(fl_fma)(FN(fl_expm1_p)(r), r * r, r);
     T sc = FN(fl_pow2k)(km);
     T em = sc * q + (sc - ONE);
@@ -50,6 +60,9 @@ FL_INLINE T FN(fl_tanh)(T x, T p0, T p1)
     return FN(fl_copysign)(y, x);
 }
 #undef FL_TANH_ONE
+#undef FL_TANH_LOG2E
+#undef FL_TANH_MAGIC
+#undef FL_TANH_LN2
 FL_INLINE T FN(fl_tanh_d)(T x, T p0, T p1)
 {
     return (T)4 * FN(fl_e_over_d2)(FN(fl_exp_neg)((T)-2 * FN(fl_abs)(x)));
