@@ -47,6 +47,24 @@ def test_every_layout_gives_the_contiguous_result(name, dtype, tmp_path):
         np.testing.assert_array_equal(x, before, err_msg=label)
 
 
+@pytest.mark.parametrize('name', ['tanh', 'relu', 'softplus'])
+def test_any_offset_into_a_cache_line(name, dtype):
+    """The elements before y's first 64-byte boundary run on their own: every start offset
+    and length around the cut gives the values of one contiguous call, in any thread count."""
+    f, fg = getattr(fl, name), getattr(fl, name + '_grad')
+    x = np.random.default_rng(5).standard_normal(70_000).astype(dtype) * 4
+    want = f(x)
+    for off in range(0, 64 // x.itemsize + 1):
+        for n in (1023 - off, 1024, 1040, 70_000 - off):
+            for threads in (1, 2):
+                with fl.num_threads(threads):
+                    xs, gs = x[off:off + n], x[::-1][off:off + n].copy()
+                    np.testing.assert_array_equal(f(xs), want[off:off + n])
+                    out = np.empty(n + 1, dtype)[1:]          # out= on another alignment
+                    np.testing.assert_array_equal(f(xs, out=out), want[off:off + n])
+                    np.testing.assert_array_equal(fg(xs, gs), fg(xs.copy(), gs))
+
+
 @pytest.mark.parametrize('name', ['softmax', 'log_softmax'])
 @pytest.mark.parametrize('axis', [0, 1])
 def test_softmax_layouts(name, axis, dtype):

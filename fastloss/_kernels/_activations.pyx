@@ -50,7 +50,19 @@ GRAIN[:] = [GRAIN_CHEAP, GRAIN_MATH, GRAIN_MATH, GRAIN_CHEAP, GRAIN_CHEAP, GRAIN
 
 cdef void run_blocks(fl_block_fn fn, const char *x, const char *g, char *y, Py_ssize_t n,
                      Py_ssize_t itemsize, double p0, double p1, Py_ssize_t grain) noexcept nogil:
-    """fn over [0, n), cut into one contiguous part per thread above the grain."""
+    """fn over [0, n), cut into one contiguous part per thread above the grain.  The first
+    elements up to a 64-byte boundary of y go first on their own, so that the vector loops
+    store whole cache lines (NumPy's buffers start 16 bytes into one; split stores cost ~35%
+    on L2-resident relu, ~3% on the exp-based kernels), and so do x's loads when x and y are
+    equally aligned, as NumPy's buffers are."""
+    cdef Py_ssize_t head = ((-<size_t>y) & 63) // itemsize
+    if n >= 1024 and head * itemsize == ((-<size_t>y) & 63):
+        fn(x, g, y, head, p0, p1)
+        x += head * itemsize
+        y += head * itemsize
+        if g != NULL:
+            g += head * itemsize
+        n -= head
     cdef int nt = threads_for(n, grain), t
     cdef Py_ssize_t a, b
     if nt <= 1:
