@@ -55,8 +55,8 @@ cdef void run_blocks(fl_block_fn fn, const char *x, const char *g, char *y, Py_s
     store whole cache lines (NumPy's buffers start 16 bytes into one; split stores cost ~35%
     on L2-resident relu, ~3% on the exp-based kernels), and so do x's loads when x and y are
     equally aligned, as NumPy's buffers are."""
-    cdef Py_ssize_t head = ((-<size_t>y) & 63) // itemsize
-    if n >= 1024 and head * itemsize == ((-<size_t>y) & 63):
+    cdef Py_ssize_t gap = <Py_ssize_t>((-<size_t>y) & 63), head = gap // itemsize
+    if n >= 1024 and gap % itemsize == 0:
         fn(x, g, y, head, p0, p1)
         x += head * itemsize
         y += head * itemsize
