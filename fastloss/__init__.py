@@ -7,7 +7,8 @@ See API.md in the project for the contract; ``fl.reference`` is the NumPy refere
 """
 __version__ = '0.1.0'
 
-from ._config import get_num_threads, set_num_threads, num_threads, show_config
+from ._config import (get_num_threads, set_num_threads, num_threads, show_config,
+                      set_buffer_cache, buffer_cache_info)
 from . import activations as _activations
 from .activations import *  # noqa: F401,F403
 from .activations import ACTIVATIONS
@@ -22,4 +23,5 @@ _ACTIVATION_FUNCS = [n for n in dir(_activations)
                      and getattr(_activations, n).__module__ == _activations.__name__]
 
 __all__ = (['ACTIVATIONS', 'LOSSES', 'reference', 'diagnostics', 'get_num_threads', 'set_num_threads',
-            'num_threads', 'show_config'] + _ACTIVATION_FUNCS + _losses.__all__[1:])
+            'num_threads', 'show_config', 'set_buffer_cache', 'buffer_cache_info']
+           + _ACTIVATION_FUNCS + _losses.__all__[1:])

@@ -336,7 +336,8 @@ def _junk_scalars():
 
 
 PUBLIC = sorted(n for n in dir(fl) if callable(getattr(fl, n)) and not n.startswith('_')
-                and n not in ('show_config', 'set_num_threads', 'num_threads', 'get_num_threads'))
+                and n not in ('show_config', 'set_num_threads', 'num_threads', 'get_num_threads',
+                              'set_buffer_cache', 'buffer_cache_info'))
 
 
 def fuzz_one(data, name):

@@ -2,6 +2,7 @@
 # already an exact, aligned, native, C-contiguous float32/float64 ndarray goes to
 # fastloss._validate, the one place where the coercion and error rules live.
 cimport numpy as cnp
+from fastloss._kernels._runtime cimport empty_array
 
 cdef inline bint is_fast(object a) noexcept:
     """True for an exact ndarray that kernels can use as it is."""
@@ -25,8 +26,7 @@ cdef inline bint is_fast_out(object a, cnp.ndarray ref) noexcept:
 
 
 cdef inline cnp.ndarray empty_like(cnp.ndarray ref):
-    return cnp.PyArray_EMPTY(cnp.PyArray_NDIM(ref), cnp.PyArray_DIMS(ref),
-                             cnp.PyArray_TYPE(ref), 0)
+    return empty_array(cnp.PyArray_NDIM(ref), cnp.PyArray_DIMS(ref), cnp.PyArray_TYPE(ref))
 
 
 cdef inline char *data(cnp.ndarray a) noexcept:
