@@ -63,6 +63,10 @@ FL_LOSS_INLINE T FN(fl_huber)(T x, T t, T pw, T p0, T p1, T *d)
 FL_LOSS_INLINE T FN(fl_smooth_l1)(T x, T t, T pw, T p0, T p1, T *d)
 {
     T r = x - t, a = FN(fl_abs)(r);
+    if (p0 == ONE) {            /* beta = 1, the default: no division (gcc unswitches the loop) */
+        *d = r <= -ONE ? -ONE : (r >= ONE ? ONE : r);
+        return a < ONE ? HALF * r * r : a - HALF;
+    }
     *d = r <= -p0 ? -ONE : (r >= p0 ? ONE : r / p0);
     return a < p0 ? HALF * r * r / p0 : a - HALF * p0;
 }
