@@ -322,16 +322,32 @@ FL_INLINE float fl_log1p_unit_f(float e)
 }
 FL_INLINE double fl_log1p_unit_d(double e) { return fl_log1p_d(e); }
 
+/* log(m) - kadj ln2 for a positive normal m = 2^k (1 + f), f in [sqrt(2)/2 - 1, sqrt(2) - 1] */
+FL_INLINE float fl_log_red_f(float m, int32_t kadj)
+{
+    int32_t ix = fl_f2bits(m) + (0x3f800000 - 0x3f3504f3);
+    int32_t k = (ix >> 23) - 127 - kadj;
+    float f = fl_bits2f((ix & 0x007fffff) + 0x3f3504f3) - 1.0f;
+    float kf = (float)k;
+    return kf * FL_LN2_HI_F + (fl_log1p_core_f(f, f / (2.0f + f)) + kf * FL_LN2_LO_F);
+}
+FL_INLINE double fl_log_red_d(double m, double kadj)
+{
+    int64_t ix = fl_d2bits(m) + (0x3ff0000000000000LL - 0x3fe6a09e667f3bcdLL);
+    double kf = fl_exponent_d(ix) - kadj;
+    double f = fl_bits2d((ix & 0x000fffffffffffffLL) + 0x3fe6a09e667f3bcdLL) - 1.0;
+    return kf * FL_LN2_HI_D + (fl_log1p_core_d(f, f / (2.0 + f)) + kf * FL_LN2_LO_D);
+}
+/* log(x) for x >= the smallest normal number, or NaN: fl_log without the checks for
+ * subnormal, zero, infinite and negative x (categorical_cross_entropy's clipped y) */
+FL_INLINE float fl_log_normal_f(float x) { float r = fl_log_red_f(x, 0); return x != x ? x : r; }
+FL_INLINE double fl_log_normal_d(double x) { double r = fl_log_red_d(x, 0.0); return x != x ? x : r; }
+
 /* log(x), x >= 0; subnormal x is scaled by 2^24 / 2^54 first. */
 FL_INLINE float fl_log_f(float x)
 {
     int sub = x < 1.17549435e-38f;
-    float m = sub ? x * 16777216.0f : x;
-    int32_t ix = fl_f2bits(m) + (0x3f800000 - 0x3f3504f3);
-    int32_t k = (ix >> 23) - 127 - (sub ? 24 : 0);
-    float f = fl_bits2f((ix & 0x007fffff) + 0x3f3504f3) - 1.0f;
-    float kf = (float)k;
-    float r = kf * FL_LN2_HI_F + (fl_log1p_core_f(f, f / (2.0f + f)) + kf * FL_LN2_LO_F);
+    float r = fl_log_red_f(sub ? x * 16777216.0f : x, sub ? 24 : 0);
     r = x == 0.0f ? -INFINITY : r;
     r = x == INFINITY ? INFINITY : r;
     r = x < 0.0f ? NAN : r;
@@ -341,11 +357,7 @@ FL_INLINE float fl_log_f(float x)
 FL_INLINE double fl_log_d(double x)
 {
     int sub = x < 2.2250738585072014e-308;
-    double m = sub ? x * 18014398509481984.0 : x;
-    int64_t ix = fl_d2bits(m) + (0x3ff0000000000000LL - 0x3fe6a09e667f3bcdLL);
-    double kf = fl_exponent_d(ix) - (sub ? 54.0 : 0.0);
-    double f = fl_bits2d((ix & 0x000fffffffffffffLL) + 0x3fe6a09e667f3bcdLL) - 1.0;
-    double r = kf * FL_LN2_HI_D + (fl_log1p_core_d(f, f / (2.0 + f)) + kf * FL_LN2_LO_D);
+    double r = fl_log_red_d(sub ? x * 18014398509481984.0 : x, sub ? 54.0 : 0.0);
     r = x == 0.0 ? -INFINITY : r;
     r = x == INFINITY ? INFINITY : r;
     r = x < 0.0 ? NAN : r;

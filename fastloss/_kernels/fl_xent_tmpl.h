@@ -30,6 +30,7 @@
 #define ONE ((T)1)
 #define ZERO ((T)0)
 #define FL_NLL_LANES 8
+#define FL_T_MIN_NORMAL (FL_T_IS_FLOAT ? (T)1.17549435e-38f : (T)2.2250738585072014e-308)
 
 /* Every loop below is a plain `omp simd` loop (no conditional loads/stores inside), so gcc
  * vectorizes it; `omp simd reduction` lets the double sums be kept per lane (a fixed order
@@ -150,28 +151,37 @@ FN(fl_xent_line)(const fl_xent_args *a, Py_ssize_t l, const T *x, const T *q, T 
  * go through a buffer of whole lines. */
 #define FL_CCE_CHUNK 1024
 FL_INLINE T FN(fl_cce_clip)(T y, T lo, T hi) { y = y < lo ? lo : y; return y > hi ? hi : y; }
+/* log(clip(y, lo, hi)); `normal` (lo >= the smallest normal number: every eps but 0, a loop
+ * invariant, so gcc unswitches the loops on it) skips fl_log's checks for 0 and subnormals */
+FL_INLINE T FN(fl_cce_log)(T y, T lo, T hi, int normal)
+{
+    y = FN(fl_cce_clip)(y, lo, hi);
+    return normal ? FN(fl_log_normal)(y) : FN(fl_log)(y);
+}
 FL_INLINE T FN(fl_cce_grad)(T y, T q, T s, T lo, T hi)
 {
     T gr = -s * q / y;
     return (y >= lo && y <= hi) ? gr : (y == y ? ZERO : y);
 }
-FL_INLINE double FN(fl_cce_rows)(const fl_xent_args *a, Py_ssize_t l0, Py_ssize_t l1)
+/* the line losses of lines [l0, l1) (`normal` a constant: see fl_cce_log) */
+FL_INLINE double FN(fl_cce_values)(const fl_xent_args *a, Py_ssize_t l0, Py_ssize_t l1,
+                                   const int normal)
 {
     const Py_ssize_t C = a->C, n = (l1 - l0) * C;
     const T *x = (const T *)a->x + l0 * C, *q = (const T *)a->q + l0 * C;
-    T *gx = a->gx ? (T *)a->gx + l0 * C : NULL, *loss = a->loss ? (T *)a->loss + l0 : NULL;
+    T *loss = a->loss ? (T *)a->loss + l0 : NULL;
     const T lo = (T)a->p, hi = ONE - lo;
     double acc = 0.0;
     if (!loss) {
         #pragma omp simd reduction(+:acc)
         for (Py_ssize_t i = 0; i < n; i++)
-            acc -= (double)q[i] * (double)FN(fl_log)(FN(fl_cce_clip)(x[i], lo, hi));
+            acc -= (double)q[i] * (double)FN(fl_cce_log)(x[i], lo, hi, normal);
     } else if (C > FL_CCE_CHUNK / 8) {          /* long lines: a SIMD sum along each */
         for (Py_ssize_t l = 0; l < l1 - l0; l++) {
             double v = 0.0;
             #pragma omp simd reduction(+:v)
             for (Py_ssize_t k = l * C; k < (l + 1) * C; k++)
-                v -= (double)q[k] * (double)FN(fl_log)(FN(fl_cce_clip)(x[k], lo, hi));
+                v -= (double)q[k] * (double)FN(fl_cce_log)(x[k], lo, hi, normal);
             loss[l] = (T)v;
             acc += v;
         }
@@ -182,7 +192,7 @@ FL_INLINE double FN(fl_cce_rows)(const fl_xent_args *a, Py_ssize_t l0, Py_ssize_
             const Py_ssize_t nl = l1 - l0 - l < per ? l1 - l0 - l : per, o = l * C;
             #pragma omp simd
             for (Py_ssize_t i = 0; i < nl * C; i++)
-                buf[i] = -(double)q[o + i] * (double)FN(fl_log)(FN(fl_cce_clip)(x[o + i], lo, hi));
+                buf[i] = -(double)q[o + i] * (double)FN(fl_cce_log)(x[o + i], lo, hi, normal);
             for (Py_ssize_t j = 0; j < nl; j++) {
                 double v = 0.0;
                 for (Py_ssize_t k = 0; k < C; k++) v += buf[j * C + k];
@@ -191,6 +201,16 @@ FL_INLINE double FN(fl_cce_rows)(const fl_xent_args *a, Py_ssize_t l0, Py_ssize_
             }
         }
     }
+    return acc;
+}
+FL_INLINE double FN(fl_cce_rows)(const fl_xent_args *a, Py_ssize_t l0, Py_ssize_t l1)
+{
+    const Py_ssize_t C = a->C, n = (l1 - l0) * C;
+    const T *x = (const T *)a->x + l0 * C, *q = (const T *)a->q + l0 * C;
+    T *gx = a->gx ? (T *)a->gx + l0 * C : NULL;
+    const T lo = (T)a->p, hi = ONE - lo;
+    double acc = lo >= FL_T_MIN_NORMAL ? FN(fl_cce_values)(a, l0, l1, 1)
+                                       : FN(fl_cce_values)(a, l0, l1, 0);
     if (gx && !a->g) {
         const T s = (T)a->scale;
         #pragma omp simd
@@ -623,6 +643,7 @@ FL_CLONES static Py_ssize_t FN(fl_xent_scan)(const int64_t *t, Py_ssize_t n, Py_
 
 #undef FN
 #undef FL_NLL_LANES
+#undef FL_T_MIN_NORMAL
 #undef FL_XCNT
 #undef ONE
 #undef ZERO
