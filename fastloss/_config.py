@@ -12,15 +12,19 @@ def get_num_threads():
     return _runtime.get_num_threads()
 
 
+def _int_at_least(value, name, lowest):
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from None
+    if value < lowest:
+        raise ValueError(f"{name} must be >= {lowest}, got {value}")
+    return value
+
+
 def set_num_threads(n):
     """Use at most n threads in fastloss's kernels (n >= 1)."""
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise TypeError(f"n must be an integer, got {type(n).__name__}") from None
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    _runtime.set_num_threads(n)
+    _runtime.set_num_threads(_int_at_least(n, 'n', 1))
 
 
 @contextlib.contextmanager
@@ -39,13 +43,7 @@ def set_buffer_cache(nbytes):
     and frees what it holds).  Results of >= 1 MiB come from this cache of up to 8 buffers:
     a result of the same size as a freed one reuses its memory instead of page-faulting in
     fresh memory (4-8 ms per 40 MB).  Default 256 MiB, or FASTLOSS_BUFFER_CACHE (in MiB)."""
-    try:
-        nbytes = operator.index(nbytes)
-    except TypeError:
-        raise TypeError(f"nbytes must be an integer, got {type(nbytes).__name__}") from None
-    if nbytes < 0:
-        raise ValueError(f"nbytes must be >= 0, got {nbytes}")
-    _runtime.set_buffer_cache(nbytes)
+    _runtime.set_buffer_cache(_int_at_least(nbytes, 'nbytes', 0))
 
 
 def buffer_cache_info():
