@@ -104,13 +104,19 @@ FL_INLINE T FN(fl_softplus)(T x, T p0, T p1)
     T r = (FN(fl_max)(b, ZERO) + FN(fl_log1p_unit)(e)) / p0;
     return b > p1 ? x : r;
 }
+/* softplus' = sigma(b), b = beta x, with the rounding db of b: sigma(b + db) = s + s (1 - s) db.
+ * The correction folds away in the beta = 1 copy of the loop (db = 0), and s (1 - s) (which
+ * need not be accurate: db <= 2^-p |b|) replaces e / d^2, so there is one division. */
 FL_INLINE T FN(fl_softplus_d)(T x, T p0, T p1)
 {
-    T b = p0 * x, db = FN(fl_fma)(p0, x, -b);        /* sigma(b + db) = s + s (1 - s) db */
-    db = b - b == ZERO ? db : ZERO;
+    T b = p0 * x;
     T e = FN(fl_exp_neg)(-FN(fl_abs)(b)), d = ONE + e;
     T s = (b >= ZERO ? ONE : e) / d;
-    s = s + (e / (d * d)) * db;
+    if (p0 != ONE) {
+        T db = FN(fl_fma)(p0, x, -b);
+        db = b - b == ZERO ? db : ZERO;
+        s = s + (s - s * s) * db;
+    }
     return b > p1 ? ONE : s;
 }
 
