@@ -90,10 +90,8 @@ cdef cnp.ndarray empty_array(int nd, cnp.npy_intp *dims, int typenum):
     """An uninitialized C-contiguous array, as PyArray_EMPTY; a large one through the buffer
     cache (fl_bufcache.h) unless the cache is off or the caller set a NumPy memory handler of
     its own (which is then respected)."""
-    cdef size_t n = cnp.PyArray_DescrFromType(typenum).itemsize
-    cdef int i
-    for i in range(nd):
-        n *= <size_t>dims[i]
+    cdef size_t n = (<size_t>cnp.PyArray_DescrFromType(typenum).itemsize
+                     * <size_t>cnp.PyArray_MultiplyList(dims, nd))
     if n < FL_BUF_MIN or fl_buf.limit == 0:
         return cnp.PyArray_EMPTY(nd, dims, typenum, 0)
     current = PyDataMem_GetHandler()

@@ -34,35 +34,22 @@ FL_INLINE T FN(fl_sigmoid_d)(T x, T p0, T p1)
  * q) and no underflow handling, since the argument is >= 0.  Beyond FL_TANH_ONE tanh rounds to 1
  * and the lane's (overflowed) value is replaced by 1: a select after the division, not a clamp
  * before the exp, which gcc would carry through the whole formula as masked copies (20% more
- * instructions).  NaN propagates, -0 keeps its sign.  float: 25 vector ops per 16 lanes (was 40
+ * instructions).  NaN propagates, -0 keeps its sign.  float: 24 vector ops per 16 lanes (was 40
  * as -expm1(-2|x|) / (2 + expm1(-2|x|)) with the underflow-safe expm1); <= 2.52 ulp over every
  * float (x = 0.0623535849: the rounding of em + 2). */
 #define FL_TANH_ONE (FL_T_IS_FLOAT ? (T)9.1 : (T)19.1)        /* 1 - tanh < ulp(1)/4 beyond */
-#if FL_T_IS_FLOAT
-#define FL_TANH_LOG2E 1.44269504088896341f
-#define FL_TANH_MAGIC 12582912.0f
-#define FL_TANH_LN2 0.693147182f
-#else
-#define FL_TANH_LOG2E 1.44269504088896338700
-#define FL_TANH_MAGIC 6755399441055744.0
-#define FL_TANH_LN2 0.6931471805599453
-#endif
 FL_INLINE T FN(fl_tanh)(T x, T p0, T p1)
 {
-    T a = FN(fl_abs)(x), t = a + a;
-    T km = t * FL_TANH_LOG2E + FL_TANH_MAGIC;                /* k + magic: round to nearest */
-    T r = t - (km - FL_TANH_MAGIC) * FL_TANH_LN2;
+    T a = FN(fl_abs)(x), km;
+    T r = FN(fl_cw_red1)(a + a, &km);  /* k <= 56: k (ln2 - ln2_T) is damped by 2 em/(em + 2)^2 */
     T q = FN(fl_fma)(FN(fl_expm1_p)(r), r * r, r);
-    T sc = FN(fl_pow2k)(km);
+    T sc = FN(fl_pow2k)(km, 0);
     T em = sc * q + (sc - ONE);
     T y = em / (em + (T)2);
     y = a > FL_TANH_ONE ? ONE : y;
     return FN(fl_copysign)(y, x);
 }
 #undef FL_TANH_ONE
-#undef FL_TANH_LOG2E
-#undef FL_TANH_MAGIC
-#undef FL_TANH_LN2
 FL_INLINE T FN(fl_tanh_d)(T x, T p0, T p1)
 {
     return (T)4 * FN(fl_e_over_d2)(FN(fl_exp_neg)((T)-2 * FN(fl_abs)(x)));
@@ -149,6 +136,7 @@ FL_INLINE T FN(fl_log_sigmoid_d)(T x, T p0, T p1)
 #define FL_SILU_W 0.05f
 #define FL_SILU_CL 120.0f                      /* |x| clamp: e^-120 2^64 is normal */
 #define FL_SILU_SH 0x1p64f
+#define FL_SILU_SHB 64
 #define FL_SILU_ISH 0x1p-64f
 FL_INLINE T FN(fl_silu_root_poly)(T h)      /* |h| < 0.05: c0 + h g(h), g of degree 3 */
 {
@@ -157,11 +145,6 @@ FL_INLINE T FN(fl_silu_root_poly)(T h)      /* |h| < 0.05: c0 + h g(h), g of deg
     g = g * h + 0.14664877951145172f;
     g = g * h + 0.2178117036819458f;
     return g * h + -2.8270397e-09f;
-}
-/* 2^(k + 64) from km = k + 1.5*2^23 */
-FL_INLINE T FN(fl_silu_scale)(T km)
-{
-    return fl_bits2f((fl_f2bits(km) - (0x4b400000 - 127 - 64)) << 23);
 }
 /* -min(|x|, CL) by integer min on the bits (NaN becomes -CL: silu carries x itself into its
  * numerator for x >= 0 and NaN).  A float compare and select here would be carried by gcc
@@ -176,15 +159,12 @@ FL_INLINE T FN(fl_silu_sign_scale)(T x)
 {
     return fl_bits2f(0x3f800000 - (int32_t)(((uint32_t)fl_f2bits(x) >> 31) << 29));
 }
-#define FL_SILU_MAGIC 12582912.0f
-#define FL_SILU_LOG2E 1.44269504088896341f
-#define FL_SILU_LN2_HI FL_LN2_HI_F
-#define FL_SILU_LN2_LO FL_LN2_LO_F
 #else
 #define FL_SILU_ROOT_T (-1.2784645427610737)
 #define FL_SILU_W 0.07
 #define FL_SILU_CL 760.0                       /* e^-760 2^128 is normal; silu'(-760) rounds to 0 */
 #define FL_SILU_SH 0x1p128
+#define FL_SILU_SHB 128
 #define FL_SILU_ISH 0x1p-128
 FL_INLINE T FN(fl_silu_root_poly)(T h)      /* degree 11, truncation < 2^-58 on |h| < 0.07 */
 {
@@ -202,11 +182,6 @@ FL_INLINE T FN(fl_silu_root_poly)(T h)      /* degree 11, truncation < 2^-58 on 
     q = q * h + 2.3843834755243115e-17;
     return q;
 }
-/* 2^(k + 128) from km = k + 1.5*2^52 (integer add and logical shift only: AVX2 has both) */
-FL_INLINE T FN(fl_silu_scale)(T km)
-{
-    return fl_bits2d((fl_d2bits(km) - (0x4338000000000000LL - 1023 - 128)) << 52);
-}
 FL_INLINE T FN(fl_silu_nabs)(T x)                /* as the float one */
 {
     int64_t b = fl_d2bits(x) & 0x7fffffffffffffffLL, c = fl_d2bits(FL_SILU_CL);
@@ -216,19 +191,15 @@ FL_INLINE T FN(fl_silu_sign_scale)(T x)          /* 2^-128 or 1, as the float on
 {
     return fl_bits2d(0x3ff0000000000000LL - (int64_t)(((uint64_t)fl_d2bits(x) >> 63) << 59));
 }
-#define FL_SILU_MAGIC 6755399441055744.0
-#define FL_SILU_LOG2E 1.44269504088896338700
-#define FL_SILU_LN2_HI FL_LN2_HI_D
-#define FL_SILU_LN2_LO FL_LN2_LO_D
 #endif
 /* silu(x) = x sigma(x) = x / (1 + e^-x) for x >= 0, x e / (1 + e) for x < 0 (e = e^x).  e^-|x| is
  * formed as E = e^-|x| 2^SH (exact and normal down to the clamp at -CL) and, for x < 0, 2^-SH
  * applied last (x E / (1 + e) 2^-SH), so results in the subnormal range round once; beyond -CL
  * silu rounds to -0 (also the limit at -inf).  No second scale factor as in fl_exp_neg_parts:
- * float 39 -> 31, double 47 -> 37 vector ops. */
+ * float 39 -> 29, double 47 -> 35 vector ops. */
 FL_INLINE T FN(fl_silu)(T x, T p0, T p1)
 {
-    T km, E = FN(fl_exp_red)(FN(fl_silu_nabs)(x), &km) * FN(fl_silu_scale)(km);
+    T km, E = FN(fl_exp_red)(FN(fl_silu_nabs)(x), &km) * FN(fl_pow2k)(km, FL_SILU_SHB);
     T d = ONE + E * FL_SILU_ISH;
     int neg = x < ZERO;
     T num = neg ? x * E : x, sc = neg ? FL_SILU_ISH : ONE;   /* both selects before the division */
@@ -240,12 +211,9 @@ FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
     T a = -FN(fl_abs)(x);                               /* NaN passes both clamps */
     a = a < -FL_SILU_CL ? -FL_SILU_CL : a;
     T xc = x > FL_SILU_CL ? FL_SILU_CL : x;             /* x < -CL: see the last line */
-    T km = a * FL_SILU_LOG2E + FL_SILU_MAGIC;            /* round to nearest: k + magic */
-    T kf = km - FL_SILU_MAGIC;
-    T r = a - kf * FL_SILU_LN2_HI;
-    r = r - kf * FL_SILU_LN2_LO;
+    T km, r = FN(fl_cw_red)(a, &km);
     T q = FN(fl_expm1_red)(r) * r;                      /* e = 2^k (1 + q) */
-    T sc = FN(fl_silu_scale)(km), k2 = sc * FL_SILU_ISH; /* 2^(k+SH), 2^k */
+    T sc = FN(fl_pow2k)(km, FL_SILU_SHB), k2 = sc * FL_SILU_ISH; /* 2^(k+SH), 2^k */
     T e = FN(fl_fma)(q, k2, k2), E = FN(fl_fma)(q, sc, sc);
     T u = ONE + xc;
     /* x < 0: E (1 + x + e) = E (u + 2^k) + E q 2^k; x >= 0: u e + 1.  The arm is chosen by
@@ -265,11 +233,8 @@ FL_INLINE T FN(fl_silu_d)(T x, T p0, T p1)
 #undef FL_SILU_W
 #undef FL_SILU_CL
 #undef FL_SILU_SH
+#undef FL_SILU_SHB
 #undef FL_SILU_ISH
-#undef FL_SILU_MAGIC
-#undef FL_SILU_LOG2E
-#undef FL_SILU_LN2_HI
-#undef FL_SILU_LN2_LO
 
 /* gelu(x) = x Phi(x) = x/2 erfc(-x/sqrt2) and the tanh approximation: see fl_gelu_tmpl.h */
 #include "fl_gelu_tmpl.h"

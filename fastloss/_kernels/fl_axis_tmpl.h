@@ -108,19 +108,14 @@ FL_INLINE T FN(fl_sm_exp)(T x, T m, T xl, T *d_out, const int fast)
     float r = dc - kf * FL_LN2_HI_F;
     r = (r - kf * FL_LN2_LO_F) + lo;
     float p = fl_expm1_red_f(r) * r + 1.0f;
-    /* k is in the low mantissa bits of kr: 2^(k+S) without a float -> int conversion */
-    const uint32_t kb = (uint32_t)fl_f2bits(kr) - (uint32_t)(0x4b400000 - 127 - FL_SM_S);
-    return p * fl_bits2f((int32_t)(kb << 23));
+    return p * fl_pow2k_f(kr, FL_SM_S);
 #else
     double kr = dc * 1.44269504088896338700 + 6755399441055744.0;   /* 1.5*2^52 */
     double kf = kr - 6755399441055744.0;
     double r = dc - kf * FL_LN2_HI_D;
     r = (r - kf * FL_LN2_LO_D) + lo;
     double p = fl_expm1_red_d(r) * r + 1.0;
-    /* k from the low mantissa bits of kr (no double -> int64 conversion: AVX2 has none) */
-    const uint64_t kb = (uint64_t)fl_d2bits(kr)
-                        - (uint64_t)(0x4338000000000000LL - 1023 - FL_SM_S);
-    return p * fl_bits2d((int64_t)(kb << 52));
+    return p * fl_pow2k_d(kr, FL_SM_S);
 #endif
 }
 

@@ -112,14 +112,31 @@ FL_INLINE double fl_cw_red_d(double x, double *km_)
     *km_ = km;
     return r - kf * FL_LN2_LO_D;
 }
-/* 2^k from km = k + 1.5*2^p, for k in the normal exponent range (integer ops only) */
-FL_INLINE float fl_pow2k_f(float km)
+/* 2^(k + sh) from km = k + 1.5*2^p (fl_cw_red's), for k + sh in the normal exponent range:
+ * an integer subtract and a left shift (no float -> int conversion, which the AVX2 clones
+ * could not vectorize for double) */
+FL_INLINE float fl_pow2k_f(float km, int sh)
 {
-    return fl_bits2f((int32_t)(((uint32_t)fl_f2bits(km) - (0x4b400000u - 127u)) << 23));
+    return fl_bits2f((int32_t)(((uint32_t)fl_f2bits(km) - (uint32_t)(0x4b400000 - 127 - sh)) << 23));
 }
-FL_INLINE double fl_pow2k_d(double km)
+FL_INLINE double fl_pow2k_d(double km, int sh)
 {
-    return fl_bits2d((int64_t)(((uint64_t)fl_d2bits(km) - (0x4338000000000000ULL - 1023u)) << 52));
+    return fl_bits2d((int64_t)(((uint64_t)fl_d2bits(km)
+                                - (uint64_t)(0x4338000000000000LL - 1023 - sh)) << 52));
+}
+/* Cody-Waite with ln2 rounded to the dtype in one fma: for callers whose error k (ln2 - ln2_T)
+ * is damped (tanh: k <= 56, see there) */
+FL_INLINE float fl_cw_red1_f(float x, float *km_)
+{
+    float km = x * 1.44269504088896341f + 12582912.0f;
+    *km_ = km;
+    return x - (km - 12582912.0f) * 0.693147182f;
+}
+FL_INLINE double fl_cw_red1_d(double x, double *km_)
+{
+    double km = x * 1.44269504088896338700 + 6755399441055744.0;
+    *km_ = km;
+    return x - (km - 6755399441055744.0) * 0.6931471805599453;
 }
 
 /* e^r for x = k ln2 + r (Cody-Waite, |r| <= ln2/2): returns e^r, *km = k + 1.5*2^p (k in
@@ -157,8 +174,7 @@ FL_INLINE float fl_exp_neg_f(float x)
 {
     x = x < -104.0f ? -104.0f : x;                  /* e^-104 < 2^-150: rounds to 0 */
     float km, p = fl_exp_red_f(x, &km);
-    uint32_t kb = (uint32_t)fl_f2bits(km) - (uint32_t)(0x4b400000 - 127 - 64);
-    return (p * fl_bits2f((int32_t)(kb << 23))) * 0x1p-64f;      /* p 2^(k+64) 2^-64 */
+    return (p * fl_pow2k_f(km, 64)) * 0x1p-64f;                   /* p 2^(k+64) 2^-64 */
 }
 
 /* 2^kf for an integer-valued double kf in [-1600, 0], as two factors: *p is multiplied by
@@ -187,8 +203,7 @@ FL_INLINE double fl_exp_neg_d(double x)           /* as fl_exp_neg_f */
 {
     x = x < -746.0 ? -746.0 : x;                    /* e^-746 < 2^-1075: rounds to 0 */
     double km, p = fl_exp_red_d(x, &km);
-    uint64_t kb = (uint64_t)fl_d2bits(km) - (uint64_t)(0x4338000000000000LL - 1023 - 128);
-    return (p * fl_bits2d((int64_t)(kb << 52))) * 0x1p-128;    /* p 2^(k+128) 2^-128 */
+    return (p * fl_pow2k_d(km, 128)) * 0x1p-128;                  /* p 2^(k+128) 2^-128 */
 }
 
 /* ---- e^x - 1, x <= 0 ---------------------------------------------------------------- */

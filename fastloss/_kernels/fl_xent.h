@@ -5,6 +5,7 @@
 #define FL_XENT_H
 #include <Python.h>
 #include <stdint.h>
+#include <float.h>
 #include "fl_math.h"
 #include "fl_simd.h"
 

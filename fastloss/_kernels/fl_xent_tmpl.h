@@ -30,7 +30,7 @@
 #define ONE ((T)1)
 #define ZERO ((T)0)
 #define FL_NLL_LANES 8
-#define FL_T_MIN_NORMAL (FL_T_IS_FLOAT ? (T)1.17549435e-38f : (T)2.2250738585072014e-308)
+#define FL_T_MIN_NORMAL (FL_T_IS_FLOAT ? (T)FLT_MIN : (T)DBL_MIN)
 
 /* Every loop below is a plain `omp simd` loop (no conditional loads/stores inside), so gcc
  * vectorizes it; `omp simd reduction` lets the double sums be kept per lane (a fixed order
@@ -151,8 +151,9 @@ FN(fl_xent_line)(const fl_xent_args *a, Py_ssize_t l, const T *x, const T *q, T 
  * go through a buffer of whole lines. */
 #define FL_CCE_CHUNK 1024
 FL_INLINE T FN(fl_cce_clip)(T y, T lo, T hi) { y = y < lo ? lo : y; return y > hi ? hi : y; }
-/* log(clip(y, lo, hi)); `normal` (lo >= the smallest normal number: every eps but 0, a loop
- * invariant, so gcc unswitches the loops on it) skips fl_log's checks for 0 and subnormals */
+/* log(clip(y, lo, hi)); `normal` (lo >= the smallest normal number: every eps but 0) skips
+ * fl_log's checks for 0 and subnormals.  It must be a constant where this is inlined (see
+ * fl_cce_rows): a select between the two inside a loop leaves the loop scalar. */
 FL_INLINE T FN(fl_cce_log)(T y, T lo, T hi, int normal)
 {
     y = FN(fl_cce_clip)(y, lo, hi);
