@@ -5,7 +5,8 @@ SciPy (``scipy.special``) and scikit-learn (``sklearn._loss.loss``).  One row is
 kernel x size x dtype x thread count; the implementations of a row are timed
 round-robin (A, B, C, A, B, C, ...) after a warm-up each, and the median per-call time
 is kept, so that drift of the machine hits all of them alike.  The number of calls per
-sample and of rounds comes from a time budget per row.
+sample and of rounds comes from a time budget per row; where fastloss and its fastest peer
+end within 10% of each other, those two get twice their rounds again (see ``Timer``).
 
 The spec table (``SPECS``) and the helpers ``cases``/``make_inputs``/``make_callables``
 are shared with the pytest-benchmark suite in ``bench/``.
@@ -449,13 +450,18 @@ class Timer:
     budget; both at least 1 sample, at most `reps`.  Where such a call takes over
     `single_call` seconds (50 ms) and the budget allows only one sample, its warm-up call
     (which ran after all smaller sizes of the kernel) is that sample (reps 0 in the JSON
-    and 'from_warmup': true).
+    and 'from_warmup': true).  Where fastloss and its fastest peer come within `close`
+    (10%) of each other, the two get `close_rounds` (2) times as many rounds again,
+    interleaved as before, and their medians are taken over all their samples: at parity
+    the faster/slower verdict would otherwise be decided by the noise of a few samples
+    ('retimed': true in the JSON).
     """
 
     def __init__(self, budget=0.06, ref_budget=0.03, sample=2e-4, min_reps=3, max_reps=25,
-                 single_call=0.05):
+                 single_call=0.05, close=0.1, close_rounds=2):
         self.budget, self.ref_budget, self.sample = budget, ref_budget, sample
         self.min_reps, self.max_reps, self.single_call = min_reps, max_reps, single_call
+        self.close, self.close_rounds = close, close_rounds
 
     def measure(self, calls, slow=('numpy',)):
         """{impl: {'s': median seconds per call, 'reps', 'number'} or {'error': msg}}."""
@@ -491,10 +497,13 @@ class Timer:
         gc_on = gc.isenabled()
         gc.disable()
         try:
-            for r in range(max(nrep.values(), default=0)):
-                for k in live:
-                    if r < nrep[k]:
-                        samples[k].append(_sample(calls[k], number[k]))
+            self._rounds(calls, live, nrep, number, samples)
+            pair = self._close_pair(samples, main, slow)
+            if pair:
+                more = {k: self.close_rounds * nrep[k] for k in pair}
+                self._rounds(calls, pair, more, number, samples)
+                for k in pair:
+                    nrep[k] += more[k]
         finally:
             if gc_on:
                 gc.enable()
@@ -502,7 +511,28 @@ class Timer:
             res[k] = {'s': float(np.median(samples[k])), 'reps': nrep[k], 'number': number[k]}
             if k in from_warmup:
                 res[k]['from_warmup'] = True
+            if pair and k in pair:
+                res[k]['retimed'] = True
         return res
+
+    @staticmethod
+    def _rounds(calls, impls, nrep, number, samples):
+        """Rounds of one sample per implementation, in a fixed order."""
+        for r in range(max((nrep[k] for k in impls), default=0)):
+            for k in impls:
+                if r < nrep[k]:
+                    samples[k].append(_sample(calls[k], number[k]))
+
+    def _close_pair(self, samples, main, slow):
+        """(fastloss, its fastest peer) when their medians are within `close`, else None."""
+        if not self.close_rounds or 'fastloss' not in main:
+            return None
+        peers = [k for k in main if k != 'fastloss' and k not in slow and samples[k]]
+        if not peers or not samples['fastloss']:
+            return None
+        best = min(peers, key=lambda k: np.median(samples[k]))
+        ratio = np.median(samples[best]) / np.median(samples['fastloss'])
+        return ('fastloss', best) if abs(ratio - 1.0) < self.close else None
 
 
 # --------------------------------------------------------------------------- machine

@@ -79,3 +79,26 @@ def test_bench_peers_compute_the_same():
                 if w.shape != g.shape or not np.allclose(w, g, rtol=1e-6, atol=1e-9):
                     bad.append(f"{spec.name} [{impl}]")
     assert not bad, bad
+
+
+def test_timer_retimes_rows_at_parity(monkeypatch):
+    """Rows where fastloss and its fastest peer are within 10% get twice their rounds again
+    for those two (a symmetric re-measurement, not a bias); clear rows do not."""
+    from fastloss import _bench as B
+    monkeypatch.setattr(B, '_sample', lambda f, number: f())   # a call "takes" what f says
+
+    def takes(seconds):
+        return lambda: seconds
+
+    timer = B.Timer(budget=1e-3, min_reps=3, max_reps=5)
+    res = timer.measure({'fastloss': takes(1e-4), 'torch': takes(1.05e-4),
+                         'scipy': takes(1.5e-4), 'numpy': takes(0.99e-4)})
+    assert res['fastloss']['retimed'] and res['torch']['retimed']
+    assert not res['scipy'].get('retimed')        # not the closest peer
+    assert not res['numpy'].get('retimed')        # the reference is never a contender
+    assert res['fastloss']['reps'] == res['torch']['reps'] == 3 * res['scipy']['reps'] == 9
+    res = timer.measure({'fastloss': takes(1e-4), 'torch': takes(1.2e-4)})
+    assert not res['fastloss'].get('retimed') and res['fastloss']['reps'] == res['torch']['reps']
+    res = B.Timer(budget=1e-3, min_reps=3, max_reps=5, close_rounds=0).measure(
+        {'fastloss': takes(1e-4), 'torch': takes(1e-4)})
+    assert not res['fastloss'].get('retimed') and res['fastloss']['reps'] == 3
