@@ -86,6 +86,19 @@ cdef object finish(cnp.ndarray res, object out, cnp.ndarray x):
     return res
 
 
+cdef extern from "fl_gather.h":
+    int fl_gather_on
+
+
+def _use_gathers(bint on):
+    """Test hook: whether the short-row transposes of this module may use AVX-512 gathers
+    (fl_gather.h).  Returns the previous setting."""
+    global fl_gather_on
+    cdef bint old = fl_gather_on
+    fl_gather_on = on
+    return old
+
+
 def elementwise(int op, object x, object g, object out, double p0, double p1, bint grad):
     """y = f(x) (grad False) or y = g * f'(x) (grad True, g may be None)."""
     cdef cnp.ndarray xa = <cnp.ndarray>x if is_fast(x) else V.as_input(x, 'x')

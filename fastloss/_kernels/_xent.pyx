@@ -140,6 +140,19 @@ cdef object scalar(double v, bint f32):
     return PyArray_Scalar(&v, cnp.PyArray_DescrFromType(cnp.NPY_FLOAT64), None)
 
 
+cdef extern from "fl_gather.h":
+    int fl_gather_on
+
+
+def _use_gathers(bint on):
+    """Test hook: whether the short-row transposes of this module may use AVX-512 gathers
+    (fl_gather.h).  Returns the previous setting."""
+    global fl_gather_on
+    cdef bint old = fl_gather_on
+    fl_gather_on = on
+    return old
+
+
 def run(int kind, int what, object x, object target, object weight, object ignore_index,
         object param, object axis, object reduction, object grad_output, object out):
     """kind: 0 cross_entropy, 1 nll_loss, 2 categorical_cross_entropy; what: 0 value,

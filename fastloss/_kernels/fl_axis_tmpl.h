@@ -484,6 +484,7 @@ FL_CLONES static void FN(fl_softmax_short)(const void *xv, const void *gv, void 
                                            Py_ssize_t C, Py_ssize_t l0, Py_ssize_t l1, int mode)
 {
     T xb[FL_AXIS_SHORT * FL_AXIS_CHUNK] FL_ALIGN64, gb[FL_AXIS_SHORT * FL_AXIS_CHUNK] FL_ALIGN64;
+    const int gather = fl_gather_ready(C);
     for (Py_ssize_t l = l0; l < l1; l += FL_AXIS_CHUNK) {
         const Py_ssize_t w = l1 - l < FL_AXIS_CHUNK ? l1 - l : FL_AXIS_CHUNK;
         const T *x = (const T *)xv + l * C;
@@ -494,7 +495,12 @@ FL_CLONES static void FN(fl_softmax_short)(const void *xv, const void *gv, void 
                 for (Py_ssize_t j = w; j < FL_AXIS_CHUNK; j++)
                     xb[k * FL_AXIS_CHUNK + j] = gb[k * FL_AXIS_CHUNK + j] = ZERO;
         }
-        switch (C) {
+        /* a full chunk: gathers both ways where they pay (fl_gather.h) */
+        const int full = gather && w == FL_AXIS_CHUNK;
+        if (full) {
+            FL_CAT(fl_gather_in, S)(xb, FL_AXIS_CHUNK, x, C, FL_AXIS_CHUNK);
+            if (g) FL_CAT(fl_gather_in, S)(gb, FL_AXIS_CHUNK, g, C, FL_AXIS_CHUNK);
+        } else switch (C) {
 #define FL_AXIS_TR(n) case n: FN(fl_sm_tr_in)(xb, x, w, n);                                \
                               if (g) FN(fl_sm_tr_in)(gb, g, w, n);                          \
                               break;
@@ -505,7 +511,8 @@ FL_CLONES static void FN(fl_softmax_short)(const void *xv, const void *gv, void 
             if (g) FN(fl_sm_tr_in)(gb, g, w, C);
         }
         FN(fl_sm_lanes)(xb, gb, xb, FL_AXIS_CHUNK, FL_AXIS_CHUNK, C, mode);
-        switch (C) {
+        if (full) FL_CAT(fl_gather_out, S)(y, xb, FL_AXIS_CHUNK, C, FL_AXIS_CHUNK);
+        else switch (C) {
 #define FL_AXIS_TR(n) case n: FN(fl_sm_tr_out)(y, xb, w, n); break;
         FL_AXIS_TR_CASES
 #undef FL_AXIS_TR

@@ -8,6 +8,7 @@
 #include <Python.h>
 #include "fl_math.h"
 #include "fl_simd.h"
+#include "fl_gather.h"
 
 
 FL_INLINE float fl_fma_f(float a, float b, float c) { return fmaf(a, b, c); }

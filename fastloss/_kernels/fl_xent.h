@@ -8,6 +8,7 @@
 #include <float.h>
 #include "fl_math.h"
 #include "fl_simd.h"
+#include "fl_gather.h"
 
 
 enum { FL_XENT = 0, FL_NLL = 1, FL_CCE = 2 };

@@ -535,10 +535,15 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
             /* FL_XENT_CHUNK rows transposed into buf (class-major), SIMD across the rows,
              * the gradient transposed back */
             T buf[FL_XENT_SHORT * FL_XENT_CHUNK];
+            const int gather = fl_gather_ready(C);
             for (Py_ssize_t l = l0; l < l1; l += FL_XENT_CHUNK) {
                 Py_ssize_t w = l1 - l < FL_XENT_CHUNK ? l1 - l : FL_XENT_CHUNK;
                 const T *x = X + l * C;
-                switch (C) {      /* compile-time row lengths: shuffles, not gathers */
+                /* a full chunk: gathers both ways (fl_gather.h), the gradient finished in buf */
+                const int full = gather && w == FL_XENT_CHUNK;
+                if (full)
+                    FL_CAT(fl_gather_in, S)(buf, FL_XENT_CHUNK, x, C, FL_XENT_CHUNK);
+                else switch (C) {      /* compile-time row lengths */
 #define FL_TR_CASE(c) case c: FN(fl_xent_tr_in)(buf, x, w, c); break;
                 FL_TR_CASES
 #undef FL_TR_CASE
@@ -550,16 +555,18 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
                     xt[j] = x[j * C + (tj != ign ? tj : 0)];
                 }
                 acc += FN(fl_xent_lean_chunk)(a, l, w, buf, FL_XENT_CHUNK, xt,
-                                              GX ? buf : NULL, cf, gt, 0);
-                if (GX) {
-                    T *gx = GX + l * C;
-                    const int64_t *tl = tg + l;
-                    switch (C) {
+                                              GX ? buf : NULL, cf, gt, full);
+                if (!GX)
+                    continue;
+                T *gx = GX + l * C;
+                const int64_t *tl = tg + l;
+                if (full)
+                    FL_CAT(fl_gather_out, S)(gx, buf, FL_XENT_CHUNK, C, FL_XENT_CHUNK);
+                else switch (C) {
 #define FL_TR_CASE(c) case c: FN(fl_xent_tr_out)(gx, buf, tl, ign, cf, gt, w, c); break;
-                    FL_TR_CASES
+                FL_TR_CASES
 #undef FL_TR_CASE
-                    default: FN(fl_xent_tr_out)(gx, buf, tl, ign, cf, gt, w, C);
-                    }
+                default: FN(fl_xent_tr_out)(gx, buf, tl, ign, cf, gt, w, C);
                 }
             }
         } else if (inner == 1) {
