@@ -417,10 +417,12 @@ def test_row_lengths(torch, dtype, C_):
 
 
 @pytest.mark.parametrize('shape', [(1, 10), (64, 10), (131, 7), (70, 32), (33, 33), (9, 300),
+                                   (130, 64), (70, 100), (65, 128), (20, 129),
                                    (5, 10, 3), (3, 6, 70), (2, 4, 5, 17), (150, 10, 1)])
 def test_lean_path(torch, dtype, shape):
-    """Class indices without weight or smoothing take the lean kernels (rows of <= 32 classes
-    transposed 64 at a time, longer rows along the row, (N, C, d...) across 64 positions);
+    """Class indices without weight or smoothing take the lean kernels (rows of at most 512
+    bytes, 128 floats or 64 doubles, transposed 64 at a time, longer rows along the row,
+    (N, C, d...) across 64 positions);
     they must agree with PyTorch (float64), with the general path (weight = ones), for every
     reduction, grad_output, ignored targets, chunk tails and in-place gradients."""
     F = torch.nn.functional

@@ -1,5 +1,6 @@
 """The softmax family's kernel paths (fl_axis_tmpl.h): short rows transposed in chunks of 64
-rows with SIMD across the rows (C <= 32, classes last), long rows SIMD along the row, and
+rows with SIMD across the rows (rows of at most 512 bytes: 128 floats, 64 doubles, classes
+last), long rows SIMD along the row, and
 classes strided by `inner` (not the last axis).  Each path against the reference, the paths
 against each other, special values, and bitwise independence of where a row lands (chunk
 boundaries and thread splits)."""
@@ -17,9 +18,10 @@ from fastloss import reference as R
 from conftest import assert_close, ulp_error
 
 MODES = ('softmax', 'log_softmax', 'softmax_grad', 'log_softmax_grad')
-# every length with its own transpose (1..16, 20, 24, 32), some without, and long rows
-SHORT_CS = list(range(1, 17)) + [17, 20, 24, 31, 32]
-LONG_CS = [33, 47, 100, 257]
+# every length with its own transpose (1..16, 20, 24, 32), some without, both sides of the
+# short-row limit (64 doubles, 128 floats), and long rows
+SHORT_CS = list(range(1, 17)) + [17, 20, 24, 31, 32, 33, 47, 64]
+LONG_CS = [65, 100, 128, 129, 257]
 ROWS = [1, 63, 64, 65, 130, 200]       # not all multiples of the chunk of 64 rows
 
 
@@ -91,11 +93,11 @@ def test_short_and_strided_paths_agree_bitwise(name, C, dtype):
 @pytest.mark.parametrize('C', [2, 10, 32])
 @pytest.mark.parametrize('name', MODES)
 def test_short_rows_agree_with_the_long_row_path(name, C, dtype):
-    """A row padded with -inf logits (weight 0) to 40 classes takes the long-row path."""
+    """A row padded with -inf logits (weight 0) to 130 classes takes the long-row path."""
     rng = np.random.default_rng(8)
     x, g = _data(rng, (100, C), dtype)
-    xp = np.full((100, 40), -np.inf, dtype)
-    gp = np.zeros((100, 40), dtype)
+    xp = np.full((100, 130), -np.inf, dtype)
+    gp = np.zeros((100, 130), dtype)
     xp[:, :C], gp[:, :C] = x, g
     short = _call(name, x, g)
     long_ = _call(name, xp, gp)

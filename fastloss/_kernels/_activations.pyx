@@ -32,7 +32,7 @@ cdef extern from "fl_kernels.h" nogil:
                               Py_ssize_t inner, Py_ssize_t l0, Py_ssize_t l1, int mode)
     void fl_softmax_strided_d(const void *x, const void *g, void *y, Py_ssize_t C,
                               Py_ssize_t inner, Py_ssize_t l0, Py_ssize_t l1, int mode)
-    enum: FL_AXIS_SHORT
+    enum: FL_SHORT_ROW_BYTES
     void fl_prelu_rows_f(const void *x, const void *w, const void *g, void *y, double *gw,
                          Py_ssize_t C, Py_ssize_t inner, Py_ssize_t r0, Py_ssize_t r1)
     void fl_prelu_rows_d(const void *x, const void *w, const void *g, void *y, double *gw,
@@ -127,7 +127,8 @@ def elementwise(int op, object x, object g, object out, double p0, double p1, bi
 
 cdef void axis_part(bint f32, int mode, const char *x, const char *g, char *y, Py_ssize_t C,
                     Py_ssize_t inner, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    if inner == 1 and C <= FL_AXIS_SHORT:     # short rows: chunks transposed, SIMD across rows
+    if inner == 1 and C * (4 if f32 else 8) <= FL_SHORT_ROW_BYTES:    # short rows: chunks
+                                                # transposed, SIMD across rows
         if f32:
             fl_softmax_short_f(x, g, y, C, a, b, mode)
         else:

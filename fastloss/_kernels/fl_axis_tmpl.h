@@ -21,7 +21,7 @@
  * - y_k = E_k rh + E_k rl with rh + rl = 1/sum (one rounding instead of two).
  * A row of all -inf (no limit exists) gives NaN, as does a NaN anywhere in the row.
  *
- * Layouts: rows (inner == 1) longer than FL_AXIS_SHORT are done one at a time, SIMD along
+ * Layouts: rows (inner == 1) longer than FL_SHORT_ROW_BYTES are done one at a time, SIMD along
  * the row (fl_softmax_rows).  Shorter rows are transposed FL_AXIS_CHUNK at a time into a
  * class-major buffer and done with SIMD across the rows (fl_softmax_short); classes strided
  * by `inner` are done in groups of up to FL_AXIS_CHUNK neighbouring lines in place
@@ -33,7 +33,6 @@
 #ifndef FL_AXIS_ONCE
 #define FL_AXIS_ONCE
 #define FL_AXIS_CHUNK 64    /* lines per chunk of the lane kernel */
-#define FL_AXIS_SHORT 32    /* rows of at most this many classes take the transposed path */
 /* row lengths with their own transposes (inlined with a constant C: shuffles, not gathers) */
 #define FL_AXIS_TR_CASES FL_AXIS_TR(1) FL_AXIS_TR(2) FL_AXIS_TR(3) FL_AXIS_TR(4) FL_AXIS_TR(5) \
     FL_AXIS_TR(6) FL_AXIS_TR(7) FL_AXIS_TR(8) FL_AXIS_TR(9) FL_AXIS_TR(10) FL_AXIS_TR(11)      \
@@ -396,12 +395,12 @@ FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *
         FL_SM_CASE(2, 0) FL_SM_CASE(2, 1) FL_SM_CASE(3, 0) FL_SM_CASE(3, 1)
 #undef FL_SM_CASE
         }
-        for (int j = 0; j < 16; j++) {
-            double l;
-            hi += FN(fl_sm_total)(sl[j], cl[j], &l);    /* exact terms: a double sum will do */
-            a += al[j];
-            cnt += nl[j];
-        }
+        double tl[16] FL_ALIGN64, l;
+        for (int j = 0; j < 16; j++)      /* exact terms: a double sum will do */
+            tl[j] = FN(fl_sm_total)(sl[j], cl[j], &l);
+        hi = fl_sum16_d(tl);
+        a = fl_sum16_d(al);
+        cnt = fl_sum16_i(nl);
         if (mode == FL_LOG_SOFTMAX) hi = a;             /* s1 */
 #else
         /* double: the row as 8 lanes, TwoSum-compensated, the lanes combined likewise */
@@ -477,13 +476,14 @@ FL_INLINE void FN(fl_sm_tr_out)(T *y, const T *buf, Py_ssize_t w, const Py_ssize
         for (Py_ssize_t k = 0; k < C; k++) y[j * C + k] = buf[k * FL_AXIS_CHUNK + j];
 }
 
-/* rows [l0, l1) of C <= FL_AXIS_SHORT classes (inner == 1): FL_AXIS_CHUNK rows at a time
+/* rows [l0, l1) of at most FL_SHORT_ROW_BYTES (inner == 1): FL_AXIS_CHUNK rows at a time
  * transposed into a class-major buffer, all FL_AXIS_CHUNK lanes computed (a last, partial
  * chunk is padded with zeros, so every row goes through the same code), transposed back */
 FL_CLONES static void FN(fl_softmax_short)(const void *xv, const void *gv, void *yv,
                                            Py_ssize_t C, Py_ssize_t l0, Py_ssize_t l1, int mode)
 {
-    T xb[FL_AXIS_SHORT * FL_AXIS_CHUNK] FL_ALIGN64, gb[FL_AXIS_SHORT * FL_AXIS_CHUNK] FL_ALIGN64;
+    T xb[FL_SHORT_ROW_BYTES / sizeof(T) * FL_AXIS_CHUNK] FL_ALIGN64;
+    T gb[FL_SHORT_ROW_BYTES / sizeof(T) * FL_AXIS_CHUNK] FL_ALIGN64;
     const int gather = fl_gather_ready(C);
     for (Py_ssize_t l = l0; l < l1; l += FL_AXIS_CHUNK) {
         const Py_ssize_t w = l1 - l < FL_AXIS_CHUNK ? l1 - l : FL_AXIS_CHUNK;

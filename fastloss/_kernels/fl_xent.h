@@ -13,7 +13,6 @@
 
 enum { FL_XENT = 0, FL_NLL = 1, FL_CCE = 2 };
 #define FL_XENT_PAD 16      /* rows of at most 16 classes are padded to 16 */
-#define FL_XENT_SHORT 32    /* lean path: rows of at most this many classes are transposed */
 #define FL_TR_CASES FL_TR_CASE(2) FL_TR_CASE(3) FL_TR_CASE(4) FL_TR_CASE(5) FL_TR_CASE(6) \
     FL_TR_CASE(7) FL_TR_CASE(8) FL_TR_CASE(9) FL_TR_CASE(10) FL_TR_CASE(11) FL_TR_CASE(12)  \
     FL_TR_CASE(13) FL_TR_CASE(14) FL_TR_CASE(15) FL_TR_CASE(16) FL_TR_CASE(20)             \

@@ -504,7 +504,8 @@ FL_INLINE double FN(fl_xent_row_exp)(const T *x, T m, T *gx, Py_ssize_t C, FL_XC
             nl[j] += c;
         }
     }
-    for (int j = 0; j < 16; j++) { s1 += al[j]; ncnt += nl[j]; }
+    s1 = fl_sum16_d(al);
+    ncnt = fl_sum16_i(nl);
 #else
     #pragma omp simd reduction(+:s1, ncnt)
     for (Py_ssize_t k = 0; k < C; k++) {
@@ -531,10 +532,10 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
     for (Py_ssize_t b = b0; b < b1; b++) {
         Py_ssize_t l0 = b * a->block, l1 = l0 + a->block < a->lines ? l0 + a->block : a->lines;
         double acc = 0.0;
-        if (inner == 1 && C <= FL_XENT_SHORT) {
+        if (inner == 1 && C * (Py_ssize_t)sizeof(T) <= FL_SHORT_ROW_BYTES) {
             /* FL_XENT_CHUNK rows transposed into buf (class-major), SIMD across the rows,
              * the gradient transposed back */
-            T buf[FL_XENT_SHORT * FL_XENT_CHUNK];
+            T buf[FL_SHORT_ROW_BYTES / sizeof(T) * FL_XENT_CHUNK];
             const int gather = fl_gather_ready(C);
             for (Py_ssize_t l = l0; l < l1; l += FL_XENT_CHUNK) {
                 Py_ssize_t w = l1 - l < FL_XENT_CHUNK ? l1 - l : FL_XENT_CHUNK;
