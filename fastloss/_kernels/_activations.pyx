@@ -8,7 +8,8 @@ else through fastloss._validate), releases the GIL and splits work over OpenMP t
 cimport numpy as cnp
 from cython.parallel cimport prange
 from fastloss._kernels._runtime cimport threads_for, split_point
-from fastloss._kernels._common cimport is_fast, is_fast_like, is_fast_out, empty_like, data
+from fastloss._kernels._common cimport (is_fast, is_fast_like, is_fast_out, empty_like, data,
+                                        use_gathers)
 from fastloss import _validate as V
 
 cnp.import_array()
@@ -86,17 +87,10 @@ cdef object finish(cnp.ndarray res, object out, cnp.ndarray x):
     return res
 
 
-cdef extern from "fl_gather.h":
-    int fl_gather_on
-
-
 def _use_gathers(bint on):
-    """Test hook: whether the short-row transposes of this module may use AVX-512 gathers
+    """Test hook: whether this module's short-row transposes may use AVX-512 gathers
     (fl_gather.h).  Returns the previous setting."""
-    global fl_gather_on
-    cdef bint old = fl_gather_on
-    fl_gather_on = on
-    return old
+    return use_gathers(on)
 
 
 def elementwise(int op, object x, object g, object out, double p0, double p1, bint grad):

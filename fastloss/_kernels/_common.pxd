@@ -31,3 +31,15 @@ cdef inline cnp.ndarray empty_like(cnp.ndarray ref):
 
 cdef inline char *data(cnp.ndarray a) noexcept:
     return <char *>cnp.PyArray_DATA(a) if a is not None else NULL
+
+
+cdef extern from "fl_gather.h":
+    int fl_gather_on        # per extension module (a static in the header)
+
+
+cdef inline bint use_gathers(bint on) noexcept:
+    """Allow (1) or forbid (0) this module's AVX-512 gather transposes; the old setting."""
+    global fl_gather_on
+    cdef bint old = fl_gather_on
+    fl_gather_on = on
+    return old

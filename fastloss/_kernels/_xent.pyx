@@ -14,7 +14,8 @@ from libc.stdlib cimport malloc, free
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cython.parallel cimport prange
 from fastloss._kernels._runtime cimport threads_for, split_point
-from fastloss._kernels._common cimport is_fast, is_fast_like, is_fast_out, empty_like, data
+from fastloss._kernels._common cimport (is_fast, is_fast_like, is_fast_out, empty_like, data,
+                                        use_gathers)
 from fastloss import _validate as V
 
 cnp.import_array()
@@ -140,17 +141,10 @@ cdef object scalar(double v, bint f32):
     return PyArray_Scalar(&v, cnp.PyArray_DescrFromType(cnp.NPY_FLOAT64), None)
 
 
-cdef extern from "fl_gather.h":
-    int fl_gather_on
-
-
 def _use_gathers(bint on):
-    """Test hook: whether the short-row transposes of this module may use AVX-512 gathers
+    """Test hook: whether this module's short-row transposes may use AVX-512 gathers
     (fl_gather.h).  Returns the previous setting."""
-    global fl_gather_on
-    cdef bint old = fl_gather_on
-    fl_gather_on = on
-    return old
+    return use_gathers(on)
 
 
 def run(int kind, int what, object x, object target, object weight, object ignore_index,
