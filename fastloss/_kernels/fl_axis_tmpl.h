@@ -376,9 +376,8 @@ FL_CLONES static void FN(fl_softmax_rows)(const void *xv, const void *gv, void *
         /* the next row, prefetched during this row's exp pass (this row again for the last:
          * no pointer past the array) */
         const T *pf = r + 1 < l1 ? x + C : x;
-        T m = -INFINITY;
-        #pragma omp simd reduction(max:m)
-        for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
+        T m;
+        FL_ROW_MAX16(T, x, C, m);                       /* C > 16 here */
         double hi = 0.0, lo = 0.0, a = 0.0;
         FL_SM_CNT_T cnt = 0;
         const T xl = m + FL_SM_MIN;

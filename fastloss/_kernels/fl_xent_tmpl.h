@@ -79,8 +79,12 @@ FN(fl_xent_line)(const fl_xent_args *a, Py_ssize_t l, const T *x, const T *q, T 
     const int smooth = a->p != 0.0;
     const double lsC = a->p / (double)a->C, nt = (1.0 - a->p) * wt;
     T m = -INFINITY;
-    #pragma omp simd reduction(max:m)
-    for (Py_ssize_t k = 0; k < C; k++) m = x[k * st] > m ? x[k * st] : m;
+    if (st == 1 && C >= 16)
+        FL_ROW_MAX16(T, x, C, m);
+    else {
+        #pragma omp simd reduction(max:m)
+        for (Py_ssize_t k = 0; k < C; k++) m = x[k * st] > m ? x[k * st] : m;
+    }
     const T dt = a->t ? (x[t * st] == m ? ZERO : x[t * st] - m) : ZERO;
     double cd = 0.0, A = 0.0;                 /* sum c_k d_k, sum c_k (read x before gx) */
     if (q) {
@@ -591,9 +595,8 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
                 T *gx = GX ? GX + l * C : NULL;
                 const int64_t tj = tg[l];
                 const int ok = tj != ign;
-                T m = -INFINITY;
-                #pragma omp simd reduction(max:m)
-                for (Py_ssize_t k = 0; k < C; k++) m = x[k] > m ? x[k] : m;
+                T m;
+                FL_ROW_MAX16(T, x, C, m);               /* C > 16 here */
                 const T xtj = x[ok ? tj : 0];
                 const T dt = xtj == m ? ZERO : xtj - m;
                 FL_XCNT ncnt;
