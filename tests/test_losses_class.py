@@ -497,3 +497,32 @@ def test_lean_short_every_C(torch, dtype, C_):
     tol = _tol(dtype)
     assert_close(v[keep], rv, dtype, **tol, what=f'short C={C_} value')
     assert_close(g[keep], rg, dtype, **tol, what=f'short C={C_} grad')
+
+
+@pytest.mark.parametrize('C_', [65, 127, 129, 136, 200, 300])
+def test_long_rows_special_values_in_the_last_classes(dtype, C_):
+    """Rows on the one-row-at-a-time path whose length is not a multiple of 16: the row max
+    re-reads the last 16 classes (FL_ROW_MAX16).  +inf, -inf and NaN placed in that last
+    stretch, the weighted general path on the same rows, and the softmax family."""
+    rng = np.random.default_rng(C_)
+    n = 12
+    x = (rng.normal(size=(n, C_)) * 3).astype(dtype)
+    t = rng.integers(0, C_, n)
+    x[0, -1] = 40.0                       # the maximum is the last class
+    x[1, -3] = np.inf                     # one +inf in the last 16: the limit
+    t[1] = C_ - 3
+    x[2, -2] = np.nan                     # NaN propagates
+    x[3, -16:] = -np.inf                  # masked tail: finite
+    x[4, C_ - 17] = 50.0                  # maximum just before the last 16
+    v, g = fl.cross_entropy_value_and_grad(x, t, reduction='none')
+    assert v[1] == 0 and np.isnan(v[2]) and np.isnan(g[2]).all()
+    keep = np.array([i not in (1, 2) for i in range(n)])
+    rv, rg = R.cross_entropy_value_and_grad(x[keep], t[keep], reduction='none')
+    assert_close(v[keep], rv, dtype, **_tol(dtype), what=f'long C={C_} value')
+    assert_close(g[keep], rg, dtype, **_tol(dtype), what=f'long C={C_} grad')
+    w = np.ones(C_, dtype)
+    gv = fl.cross_entropy(x[keep], t[keep], weight=w, reduction='none')
+    assert_close(gv, rv, dtype, **_tol(dtype), what=f'long C={C_} weighted value')
+    for name in ('softmax', 'log_softmax'):
+        got, ref = getattr(fl, name)(x[keep]), getattr(R, name)(x[keep])
+        assert_close(got, ref, dtype, **_tol(dtype), what=f'long C={C_} {name}')
