@@ -29,7 +29,7 @@
 /* 0 disables the gathers in this extension module (tests compare both paths) */
 static int fl_gather_on = 1;
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(FL_NATIVE)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 #define FL_HAVE_GATHER 1
 #define FL_AVX512 __attribute__((target("avx512f"), unused))
