@@ -121,8 +121,8 @@ def elementwise(int op, object x, object g, object out, double p0, double p1, bi
 
 cdef void axis_part(bint f32, int mode, const char *x, const char *g, char *y, Py_ssize_t C,
                     Py_ssize_t inner, Py_ssize_t a, Py_ssize_t b) noexcept nogil:
-    if inner == 1 and C * (4 if f32 else 8) <= FL_SHORT_ROW_BYTES:    # short rows: chunks
-                                                # transposed, SIMD across rows
+    # short rows (at most FL_SHORT_ROW_BYTES): chunks transposed, SIMD across the rows
+    if inner == 1 and C * (4 if f32 else 8) <= FL_SHORT_ROW_BYTES:
         if f32:
             fl_softmax_short_f(x, g, y, C, a, b, mode)
         else:

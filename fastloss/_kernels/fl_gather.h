@@ -1,15 +1,16 @@
 /* fl_gather.h -- the transposes of the short-row paths (softmax family, cross-entropy) with
  * AVX-512 gathers, where the CPU has them.
  *
- * Short rows (FL_SHORT_ROW_BYTES) are processed with SIMD across the rows: `rows` rows of x (row j
- * at x + j * C) are transposed into a class-major buffer (class k of row j at
+ * Short rows (FL_SHORT_ROW_BYTES) are processed with SIMD across the rows: `rows` rows of x
+ * (row j at x + j * C) are transposed into a class-major buffer (class k of row j at
  * buf[k * S + j]) and results transposed back.  gcc vectorizes neither direction (a scalar
  * load and store per element, ~3 ns per row of 10 floats here); a 16-lane gather per class
  * does the same in ~1 ns (measured on a Sapphire Rapids guest, 16 rows x 10 classes: 15.7
  * against 48.7 ns).  gcc 12 emits no gathers from C (its generic tuning avoids them), hence
  * these few intrinsics, compiled for AVX-512F only and called where fl_gather_ready(C) says
- * the CPU has it and the row length gains; everything else keeps the portable transposes.  Pure data movement: the
- * results are bitwise those of the scalar transposes (tests/test_softmax_speedpaths.py).
+ * the CPU has it and the row length gains; everything else keeps the portable transposes.
+ * Pure data movement: the results are bitwise those of the scalar transposes
+ * (tests/test_gathers.py).
  *
  * fl_gather_in_S(buf, S, x, C, rows):  buf[k * S + j] = x[j * C + k], j < rows, k < C
  * fl_gather_out_S(y, buf, S, C, rows): y[j * C + k] = buf[k * S + j], the same
@@ -31,7 +32,6 @@ static int fl_gather_on = 1;
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
-#define FL_HAVE_GATHER 1
 #define FL_AVX512 __attribute__((target("avx512f"), unused))
 
 /* whether rows of C classes take the gathers: not where gcc vectorizes the constant-C
@@ -99,7 +99,6 @@ FL_AVX512 static void fl_gather_out_d(double *y, const double *buf, Py_ssize_t S
 }
 #undef FL_GATHER_OUT_LOOP
 #else
-#define FL_HAVE_GATHER 0
 static inline int fl_gather_ready(Py_ssize_t C) { (void)C; return 0; }
 static inline void fl_gather_in_f(float *b, Py_ssize_t S, const float *x, Py_ssize_t C,
                                   Py_ssize_t r) { (void)b; (void)S; (void)x; (void)C; (void)r; }

@@ -334,6 +334,13 @@ FL_CLONES static void FN(fl_xent_blocks)(const fl_xent_args *a, Py_ssize_t b0, P
     }
 }
 
+/* one term of an exp pass: e = exp(d), d = V - M (0 at a maximum, also +inf - +inf), stored
+ * in GX[I] when GX is given; e is added to s unless d == 0 (the maxima are counted in c) */
+#define FL_XENT_TERM(V, M, GX, I, s, c)                                                    \
+    { T v_ = (V), d_ = v_ == (M) ? ZERO : v_ - (M), e_ = FN(fl_exp_neg)(d_);               \
+      if (GX) (GX)[I] = e_;                                                                \
+      s += d_ == ZERO ? ZERO : e_; c += d_ == ZERO ? 1 : 0; }
+
 /* ---- lean path: FL_XENT with class indices, no weight, no label smoothing --------------
  * loss = L - d_t, grad_k = s e_k / sum (k != t), grad_t = s (p_t - 1); ignored lines 0.
  * Lines are processed FL_XENT_CHUNK at a time with SIMD across the lines: x points to the
@@ -393,18 +400,15 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
     /* e_k = exp(d_k) of class k, stored in gx when given; float: classes in pairs, each
      * pair's sum rounded once in float before the double sum (a third of the work of the
      * loop was converting and adding every term in double); s1 stays within 2^-24 relative */
-#define FL_XL_TERM(K, s, c)                                                                \
-    { T v = x[(K) * cs + j], d = v == m[j] ? ZERO : v - m[j], e = FN(fl_exp_neg)(d);      \
-      if (gx) gx[(K) * cs + j] = e;                                                        \
-      s += d == ZERO ? ZERO : e; c += d == ZERO ? ONE : ZERO; }
-#define FL_XL_PASS(gx)                                                                     \
+#define FL_XL_PASS(GX)                                                                     \
     {                                                                                      \
         Py_ssize_t k = 0;                                                                  \
         for (; FL_T_IS_FLOAT && k + 1 < C; k += 2) {                                       \
             _Pragma("omp simd")                                                            \
             for (Py_ssize_t j = 0; j < w; j++) {                                           \
                 T s = ZERO, c = ZERO;                                                      \
-                FL_XL_TERM(k, s, c) FL_XL_TERM(k + 1, s, c)                                \
+                FL_XENT_TERM(x[k * cs + j], m[j], GX, k * cs + j, s, c)                   \
+                FL_XENT_TERM(x[(k + 1) * cs + j], m[j], GX, (k + 1) * cs + j, s, c)       \
                 s1[j] += (double)s;                                                        \
                 cnt[j] += c;                                                               \
             }                                                                              \
@@ -413,7 +417,7 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
             _Pragma("omp simd")                                                            \
             for (Py_ssize_t j = 0; j < w; j++) {                                           \
                 T s = ZERO, c = ZERO;                                                      \
-                FL_XL_TERM(k, s, c)                                                        \
+                FL_XENT_TERM(x[k * cs + j], m[j], GX, k * cs + j, s, c)                   \
                 s1[j] += (double)s;                                                        \
                 cnt[j] += c;                                                               \
             }                                                                              \
@@ -424,7 +428,6 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
     else
         FL_XL_PASS((T *)NULL)
 #undef FL_XL_PASS
-#undef FL_XL_TERM
     /* per line, in separate simple loops so that each vectorizes */
     double acc = 0.0, lv[FL_XENT_CHUNK], uv[FL_XENT_CHUNK];
     T dtv[FL_XENT_CHUNK];
@@ -484,12 +487,6 @@ FL_INLINE void FN(fl_xent_tr_out)(T *gx, const T *buf, const int64_t *tl, int64_
  * d_k == 0.  float: 16 lanes, each adding blocks of 4 terms in float before its double sum
  * (the partials' roundings keep s1 within ~2^-23 relative; about 10% faster than converting
  * every term), lanes added in a fixed order. */
-#if FL_T_IS_FLOAT
-#define FL_XE_TERM(K, s, c)                                                                \
-    { T v = x[K], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);                        \
-      if (gx) gx[K] = e;                                                                   \
-      s += d == ZERO ? ZERO : e; c += d == ZERO; }
-#endif
 FL_INLINE double FN(fl_xent_row_exp)(const T *x, T m, T *gx, Py_ssize_t C, FL_XCNT *cnt)
 {
     double s1 = 0.0;
@@ -504,10 +501,10 @@ FL_INLINE double FN(fl_xent_row_exp)(const T *x, T m, T *gx, Py_ssize_t C, FL_XC
         for (int j = 0; j < 16; j++) {
             T s = ZERO;
             int32_t c = 0;
-            FL_XE_TERM(o + j, s, c)
-            FL_XE_TERM(o + 16 + j, s, c)
-            FL_XE_TERM(o + 32 + j, s, c)
-            FL_XE_TERM(o + 48 + j, s, c)
+            FL_XENT_TERM(x[o + j], m, gx, o + j, s, c)
+            FL_XENT_TERM(x[o + 16 + j], m, gx, o + 16 + j, s, c)
+            FL_XENT_TERM(x[o + 32 + j], m, gx, o + 32 + j, s, c)
+            FL_XENT_TERM(x[o + 48 + j], m, gx, o + 48 + j, s, c)
             al[j] += (double)s;
             nl[j] += c;
         }
@@ -518,7 +515,7 @@ FL_INLINE double FN(fl_xent_row_exp)(const T *x, T m, T *gx, Py_ssize_t C, FL_XC
         for (int j = 0; j < n; j++) {
             T s = ZERO;
             int32_t c = 0;
-            FL_XE_TERM(o + j, s, c)
+            FL_XENT_TERM(x[o + j], m, gx, o + j, s, c)
             al[j] += (double)s;
             nl[j] += c;
         }
@@ -537,7 +534,6 @@ FL_INLINE double FN(fl_xent_row_exp)(const T *x, T m, T *gx, Py_ssize_t C, FL_XC
     *cnt = ncnt;
     return s1;
 }
-#undef FL_XE_TERM
 
 /* lean path, blocks [b0, b1); inner == 1 with short rows is transposed FL_XENT_CHUNK rows
  * at a time into a class-major buffer; long rows are done one at a time along the row */
@@ -668,6 +664,7 @@ FL_CLONES static Py_ssize_t FN(fl_xent_scan)(const int64_t *t, Py_ssize_t n, Py_
     return -1;
 }
 
+#undef FL_XENT_TERM
 #undef FN
 #undef FL_NLL_LANES
 #undef FL_T_MIN_NORMAL
