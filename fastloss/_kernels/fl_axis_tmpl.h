@@ -87,35 +87,19 @@
  *    x == m (+inf - +inf). */
 FL_INLINE T FN(fl_sm_exp)(T x, T m, T xl, T *d_out, const int fast)
 {
-    T d, lo, dc;
+    T d, lo, dc, km;
     if (fast) {
         x = x < xl ? xl : x;                      /* NaN passes */
-        T bb;
-        d = x - m; bb = d - x; lo = (x - (d - bb)) - (m + bb);
+        d = FN(fl_two_diff)(x, m, &lo);
         dc = d;
     } else {
-        T bb;
-        d = x - m; bb = d - x; lo = (x - (d - bb)) - (m + bb);
+        d = FN(fl_two_diff)(x, m, &lo);
         lo = FN(fl_abs)(lo) < ONE ? lo : ZERO;    /* NaN (x or m infinite), |d| huge: 0 */
         d = x == m ? ZERO : d;
         dc = d < FL_SM_MIN ? FL_SM_MIN : d;
     }
     *d_out = d;
-#if FL_T_IS_FLOAT
-    float kr = dc * 1.44269504088896341f + 12582912.0f;     /* round: 1.5*2^23 */
-    float kf = kr - 12582912.0f;
-    float r = dc - kf * FL_LN2_HI_F;
-    r = (r - kf * FL_LN2_LO_F) + lo;
-    float p = fl_expm1_red_f(r) * r + 1.0f;
-    return p * fl_pow2k_f(kr, FL_SM_S);
-#else
-    double kr = dc * 1.44269504088896338700 + 6755399441055744.0;   /* 1.5*2^52 */
-    double kf = kr - 6755399441055744.0;
-    double r = dc - kf * FL_LN2_HI_D;
-    r = (r - kf * FL_LN2_LO_D) + lo;
-    double p = fl_expm1_red_d(r) * r + 1.0;
-    return p * fl_pow2k_d(kr, FL_SM_S);
-#endif
+    return FN(fl_exp_red_lo)(dc, lo, &km) * FN(fl_pow2k)(km, FL_SM_S);
 }
 
 /* a count (0 <= n < 2^52) as a double, without an int64 -> double conversion (AVX2 has

@@ -191,6 +191,33 @@ FL_INLINE double fl_exp_red_d(double x, double *km_)
     double r = fl_cw_red_d(x, km_);
     return fl_expm1_red_d(r) * r + 1.0;
 }
+/* fl_exp_red at x + lo, for a small correction lo (|lo| <= ulp(x), fl_two_diff's residual):
+ * lo joins the reduced argument, so e^(x + lo) does not carry the rounding of x, which e^x
+ * would multiply by |x| */
+FL_INLINE float fl_exp_red_lo_f(float x, float lo, float *km_)
+{
+    float r = fl_cw_red_f(x, km_) + lo;
+    return fl_expm1_red_f(r) * r + 1.0f;
+}
+FL_INLINE double fl_exp_red_lo_d(double x, double lo, double *km_)
+{
+    double r = fl_cw_red_d(x, km_) + lo;
+    return fl_expm1_red_d(r) * r + 1.0;
+}
+/* d = x - m rounded, *lo its exact residual: x - m = d + lo (TwoDiff; lo is NaN where x or m
+ * is infinite, and d - x or m + bb must not overflow) */
+FL_INLINE float fl_two_diff_f(float x, float m, float *lo)
+{
+    float d = x - m, bb = d - x;
+    *lo = (x - (d - bb)) - (m + bb);
+    return d;
+}
+FL_INLINE double fl_two_diff_d(double x, double m, double *lo)
+{
+    double d = x - m, bb = d - x;
+    *lo = (x - (d - bb)) - (m + bb);
+    return d;
+}
 
 /* fl_exp_neg_parts(x, &s2) returns e^x / s2 (a normal number) and the second scale factor
  * s2, so that a*e^x can be formed as (a * parts) * s2 with one rounding into the subnormal

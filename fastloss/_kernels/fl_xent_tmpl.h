@@ -4,7 +4,8 @@
  * o * inner + i, the order of the unreduced loss.
  *
  * FL_XENT (cross_entropy on logits x), with m = max_k x_k, d_k = x_k - m (0 where x_k == m,
- * so one +inf logit gives the limit), e_k = exp(d_k), sum = cnt + s1 (cnt = #{d_k == 0}):
+ * so one +inf logit gives the limit), e_k = exp(d_k) at the exact x_k - m (fl_xent_exp),
+ * sum = cnt + s1 (cnt = #{d_k == 0}):
  *     -log p_k = L - d_k,   L = log(sum) = log1p(cnt - 1 + s1)   (never log(softmax))
  *     loss = sum_k c_k (L - d_k) = A L - sum_k c_k d_k,   A = sum_k c_k
  *     grad_k = s (A p_k - c_k)
@@ -31,6 +32,121 @@
 #define ZERO ((T)0)
 #define FL_NLL_LANES 8
 #define FL_T_MIN_NORMAL (FL_T_IS_FLOAT ? (T)FLT_MIN : (T)DBL_MIN)
+#if FL_T_IS_FLOAT
+#define FL_XE_MIN (-104.25f)     /* clamp of d: e^(d + 1/16) < 2^-150 rounds to +0 */
+#define FL_XE_BIG 1048576.0f     /* |m| <= 2^20: m + FL_XE_MIN is within 1/16 */
+#define FL_XE_SH 64              /* p 2^(k+SH) is normal down to the clamp */
+#define FL_XE_UNSH 0x1p-64f
+#else
+#define FL_XE_MIN (-746.0)       /* e^(d + 2^-12) < 2^-1075 */
+#define FL_XE_BIG 1099511627776.0    /* 2^40 */
+#define FL_XE_SH 128
+#define FL_XE_UNSH 0x1p-128
+#endif
+
+/* e^(x - m) for x <= m, at the exact difference: the rounding of d = x - m, which e^d would
+ * multiply by |d| (45 ulp in float and 62 in double were seen), goes into exp's reduced
+ * argument (fl_two_diff, fl_exp_red_lo).  *d_out = d, 0 where x == m.  e is +0 where
+ * x - m < FL_XE_MIN (x = -inf included); NaN passes.  Two variants, the same bits wherever
+ * both apply (as fl_sm_exp's):
+ *  - fast (|m| <= FL_XE_BIG or m = -inf; xl = m + FL_XE_MIN): x clamped below at xl, so lo
+ *    is finite and d == 0 exactly where x == m;
+ *  - checked (any m, xl unused): lo guarded (NaN from an infinity), d = 0 where x == m
+ *    (+inf - +inf), d clamped. */
+FL_INLINE T FN(fl_xent_exp)(T x, T m, T xl, T *d_out, const int fast)
+{
+    T d, lo, km;
+    if (fast) {
+        x = x < xl ? xl : x;
+        d = FN(fl_two_diff)(x, m, &lo);
+        *d_out = d;
+    } else {
+        d = FN(fl_two_diff)(x, m, &lo);
+        lo = FN(fl_abs)(lo) < ONE ? lo : ZERO;
+        d = x == m ? ZERO : d;
+        *d_out = d;
+        d = d < FL_XE_MIN ? FL_XE_MIN : d;
+    }
+    T p = FN(fl_exp_red_lo)(d, lo, &km);
+    return (p * FN(fl_pow2k)(km, FL_XE_SH)) * FL_XE_UNSH;        /* one rounding */
+}
+/* whether fl_xent_exp's fast variant applies to a row maximum m */
+#define FL_XE_FAST(m) (FN(fl_abs)(m) <= FL_XE_BIG || (m) == -INFINITY)
+
+/* s1 += e for the terms of one line, in double: float terms by a plain double sum (c
+ * unused); double terms by Fast2Sum: s starts at FL_XE_B = 1 >= every e, so
+ * the rounding error of s + e is exactly e - (t - s), collected in c, and s1 = (s - 1) + c
+ * (a plain double sum was off by up to 4 ulp in the loss and 8 in the gradient) */
+#if FL_T_IS_FLOAT
+#define FL_XE_B 0.0
+#define FL_XE_ACC(s, c, e) ((s) += (double)(e))
+#else
+#define FL_XE_B 1.0
+#define FL_XE_ACC(s, c, e)                                                                 \
+    do { double t_ = (s) + (e); (c) += (e) - (t_ - (s)); (s) = t_; } while (0)
+#endif
+
+/* the gradient factor num / sum of e_k as ch + cl (returned, *cl), so that e_k (ch + cl)
+ * rounds once (fl_xent_scale): float splits the double quotient, double adds the division's
+ * residual (the product contracts into an fma, as fl_sm_recip's) */
+FL_INLINE T FN(fl_xent_cf)(double num, double sum, T *cl)
+{
+    const double q = num / sum;
+#if FL_T_IS_FLOAT
+    const T h = (T)q;
+    *cl = (T)(q - (double)h);
+    return h;
+#else
+    *cl = (num - q * sum) / sum;
+    return q;
+#endif
+}
+/* e (ch + cl), the ch product contracted into the fma (written first) */
+FL_INLINE T FN(fl_xent_scale)(T e, T ch, T cl)
+{
+    T p = e * ch;
+    T q = e * cl;
+    return p + q;
+}
+
+/* The exp pass of one line (classes strided by st): e_k = e^(x_k - m) stored in gx when
+ * given (gx and fast are constants where this is inlined: see fl_xent_line_exps); returns
+ * s1 = the sum of e_k over d_k != 0 (in double: 16 lanes, FL_XE_ACC, added in a fixed
+ * order), *cnt = the number of d_k == 0. */
+FL_INLINE double FN(fl_xent_line_exp)(const T *x, Py_ssize_t st, Py_ssize_t C, T m, T *gx,
+                                      FL_XCNT *cnt, const int fast)
+{
+    const T xl = m + FL_XE_MIN;
+    double sl[16], cl[16];
+    FL_XCNT nl[16];
+    for (int j = 0; j < 16; j++) { sl[j] = FL_XE_B; cl[j] = 0.0; nl[j] = 0; }
+#define FL_XE_LINE_TERM(k, j)                                                              \
+    { T d, e = FN(fl_xent_exp)(x[(k) * st], m, xl, &d, fast);                              \
+      if (gx) gx[(k) * st] = e;                                                            \
+      FL_XE_ACC(sl[j], cl[j], d == ZERO ? ZERO : e);                                       \
+      nl[j] += d == ZERO; }
+    Py_ssize_t o = 0;
+    for (; o + 16 <= C; o += 16) {
+        #pragma omp simd
+        for (int j = 0; j < 16; j++) FL_XE_LINE_TERM(o + j, j)
+    }
+    #pragma omp simd
+    for (int j = 0; j < C - o; j++) FL_XE_LINE_TERM(o + j, j)
+#undef FL_XE_LINE_TERM
+    FL_XCNT n = 0;
+    for (int j = 0; j < 16; j++) { n += nl[j]; sl[j] = (sl[j] - FL_XE_B) + cl[j]; }
+    *cnt = n;
+    return fl_sum16_d(sl);
+}
+FL_INLINE double FN(fl_xent_line_exps)(const T *x, Py_ssize_t st, Py_ssize_t C, T m, T *gx,
+                                       FL_XCNT *cnt)
+{
+    if (FL_XE_FAST(m))
+        return gx ? FN(fl_xent_line_exp)(x, st, C, m, gx, cnt, 1)
+                  : FN(fl_xent_line_exp)(x, st, C, m, NULL, cnt, 1);
+    return gx ? FN(fl_xent_line_exp)(x, st, C, m, gx, cnt, 0)
+              : FN(fl_xent_line_exp)(x, st, C, m, NULL, cnt, 0);
+}
 
 /* Every loop below is a plain `omp simd` loop (no conditional loads/stores inside), so gcc
  * vectorizes it; `omp simd reduction` lets the double sums be kept per lane (a fixed order
@@ -104,40 +220,27 @@ FN(fl_xent_line)(const fl_xent_args *a, Py_ssize_t l, const T *x, const T *q, T 
         }
         A = nt + lsC * a->W;
     }
-    double s1 = 0.0;
-    FL_XCNT ncnt = 0;
-    if (gx) {
-        #pragma omp simd reduction(+:s1, ncnt)
-        for (Py_ssize_t k = 0; k < C; k++) {
-            T v = x[k * st], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
-            s1 += d == ZERO ? 0.0 : (double)e;
-            ncnt += d == ZERO;
-            gx[k * st] = e;
-        }
-    } else {
-        #pragma omp simd reduction(+:s1, ncnt)
-        for (Py_ssize_t k = 0; k < C; k++) {
-            T v = x[k * st], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
-            s1 += d == ZERO ? 0.0 : (double)e;
-            ncnt += d == ZERO;
-        }
-    }
+    FL_XCNT ncnt;
+    const double s1 = FN(fl_xent_line_exps)(x, st, C, m, gx, &ncnt);
     const double cnt = (double)ncnt;
     const double sum = m == -INFINITY ? NAN : cnt + s1;
     const double L = m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1);
     double loss = A * L - cd - (nt == 0.0 ? 0.0 : nt * (double)dt);
     if (gx) {
-        const T cf = (T)(s * A / sum);
+        T cl;
+        const T ch = FN(fl_xent_cf)(s * A, sum, &cl);
         if (q) {
             #pragma omp simd
             for (Py_ssize_t k = 0; k < C; k++)
-                gx[k * st] = cf * gx[k * st] - sT * (wl[k] * q[k * st] + cw[k]);
+                gx[k * st] = FN(fl_xent_scale)(gx[k * st], ch, cl)
+                             - sT * (wl[k] * q[k * st] + cw[k]);
         } else if (smooth) {
             #pragma omp simd
-            for (Py_ssize_t k = 0; k < C; k++) gx[k * st] = cf * gx[k * st] - sT * cw[k];
+            for (Py_ssize_t k = 0; k < C; k++)
+                gx[k * st] = FN(fl_xent_scale)(gx[k * st], ch, cl) - sT * cw[k];
         } else {
             #pragma omp simd
-            for (Py_ssize_t k = 0; k < C; k++) gx[k * st] = cf * gx[k * st];
+            for (Py_ssize_t k = 0; k < C; k++) gx[k * st] = FN(fl_xent_scale)(gx[k * st], ch, cl);
         }
         if (a->t) {
             double pt = (double)FN(fl_exp_neg)(dt) / sum;
@@ -334,10 +437,11 @@ FL_CLONES static void FN(fl_xent_blocks)(const fl_xent_args *a, Py_ssize_t b0, P
     }
 }
 
-/* one term of an exp pass: e = exp(d), d = V - M (0 at a maximum, also +inf - +inf), stored
- * in GX[I] when GX is given; e is added to s unless d == 0 (the maxima are counted in c) */
-#define FL_XENT_TERM(V, M, GX, I, s, c)                                                    \
-    { T v_ = (V), d_ = v_ == (M) ? ZERO : v_ - (M), e_ = FN(fl_exp_neg)(d_);               \
+/* one term of an exp pass: e = e^(V - M) (fl_xent_exp with XL = M + FL_XE_MIN and the
+ * constant FAST), stored in GX[I] when GX is given; e is added to s unless d = V - M is 0
+ * (the maxima are counted in c) */
+#define FL_XENT_TERM(V, M, XL, FAST, GX, I, s, c)                                          \
+    { T d_, e_ = FN(fl_xent_exp)((V), (M), (XL), &d_, (FAST));                             \
       if (GX) (GX)[I] = e_;                                                                \
       s += d_ == ZERO ? ZERO : e_; c += d_ == ZERO ? 1 : 0; }
 
@@ -349,8 +453,9 @@ FL_CLONES static void FN(fl_xent_blocks)(const fl_xent_args *a, Py_ssize_t b0, P
  * `fin` is set (lx: the gradient's layout differs; the caller scales it, see below).
  * Returns the sum of the w line losses (vector order fixed for a build and CPU). */
 #define FL_XENT_CHUNK 64
-/* the lean chunk's per-line values and gradient coefficients: lv (line loss), cf (s/sum: the
- * factor of e_k), gt (the target's gradient); m[j] becomes 1 where the line is kept, else 0 */
+/* the lean chunk's per-line values and gradient coefficients: lv (line loss), cf (s/sum, the
+ * factor of e_k, as cf[j] + cf[FL_XENT_CHUNK + j]: fl_xent_cf), gt (the target's gradient);
+ * m[j] becomes 1 where the line is kept, else 0 */
 FL_INLINE void FN(fl_xent_lean_grad_coef)(const fl_xent_args *a, Py_ssize_t w, const int64_t *t,
                                           const T *g, T *m, const double *s1, const T *cnt,
                                           const T *dtv, const double *uv, double *lv, T *cf, T *gt)
@@ -375,7 +480,9 @@ FL_INLINE void FN(fl_xent_lean_grad_coef)(const fl_xent_args *a, Py_ssize_t w, c
         const double s = sv[j];
         const double pt = (double)FN(fl_exp_neg)(dt) / sum;
         const double pm1 = dt == ZERO ? -((double)cnt[j] - 1.0 + s1[j]) / sum : pt - 1.0;
-        cf[j] = ok ? (T)(s / sum) : ZERO;
+        T cl, ch = FN(fl_xent_cf)(s, sum, &cl);
+        cf[j] = ok ? ch : ZERO;
+        cf[FL_XENT_CHUNK + j] = ok ? cl : ZERO;
         gt[j] = ok ? (T)(s * pm1) : ZERO;
         m[j] = ok ? ONE : ZERO;
     }
@@ -389,27 +496,38 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
     const T *g = a->g ? (const T *)a->g + l : NULL;
     T *lossv = a->loss ? (T *)a->loss + l : NULL;
     T m[FL_XENT_CHUNK];
-    double s1[FL_XENT_CHUNK];
+    double s1[FL_XENT_CHUNK], c1[FL_XENT_CHUNK];  /* FL_XE_ACC pairs */
     T cnt[FL_XENT_CHUNK];               /* exact: at most C <= 2^24 */
     #pragma omp simd
-    for (Py_ssize_t j = 0; j < w; j++) { m[j] = -INFINITY; s1[j] = 0.0; cnt[j] = ZERO; }
+    for (Py_ssize_t j = 0; j < w; j++) {
+        m[j] = -INFINITY; s1[j] = FL_XE_B; c1[j] = 0.0; cnt[j] = ZERO;
+    }
     for (Py_ssize_t k = 0; k < C; k++) {
         #pragma omp simd
         for (Py_ssize_t j = 0; j < w; j++) { T v = x[k * cs + j]; m[j] = v > m[j] ? v : m[j]; }
     }
     /* e_k = exp(d_k) of class k, stored in gx when given; float: classes in pairs, each
      * pair's sum rounded once in float before the double sum (a third of the work of the
-     * loop was converting and adding every term in double); s1 stays within 2^-24 relative */
-#define FL_XL_PASS(GX)                                                                     \
+     * loop was converting and adding every term in double); s1 stays within 2^-24 relative.
+     * fl_xent_exp's fast variant where it applies to every line of the chunk. */
+    T xl[FL_XENT_CHUNK];
+    int fast = 1;
+    #pragma omp simd reduction(&:fast)
+    for (Py_ssize_t j = 0; j < w; j++) {
+        xl[j] = m[j] + FL_XE_MIN;
+        fast &= FL_XE_FAST(m[j]);
+    }
+#define FL_XL_PASS(GX, FAST)                                                               \
     {                                                                                      \
         Py_ssize_t k = 0;                                                                  \
         for (; FL_T_IS_FLOAT && k + 1 < C; k += 2) {                                       \
             _Pragma("omp simd")                                                            \
             for (Py_ssize_t j = 0; j < w; j++) {                                           \
                 T s = ZERO, c = ZERO;                                                      \
-                FL_XENT_TERM(x[k * cs + j], m[j], GX, k * cs + j, s, c)                   \
-                FL_XENT_TERM(x[(k + 1) * cs + j], m[j], GX, (k + 1) * cs + j, s, c)       \
-                s1[j] += (double)s;                                                        \
+                FL_XENT_TERM(x[k * cs + j], m[j], xl[j], FAST, GX, k * cs + j, s, c)      \
+                FL_XENT_TERM(x[(k + 1) * cs + j], m[j], xl[j], FAST, GX, (k + 1) * cs + j, \
+                             s, c)                                                         \
+                FL_XE_ACC(s1[j], c1[j], s);                                                \
                 cnt[j] += c;                                                               \
             }                                                                              \
         }                                                                                  \
@@ -417,22 +535,27 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
             _Pragma("omp simd")                                                            \
             for (Py_ssize_t j = 0; j < w; j++) {                                           \
                 T s = ZERO, c = ZERO;                                                      \
-                FL_XENT_TERM(x[k * cs + j], m[j], GX, k * cs + j, s, c)                   \
-                s1[j] += (double)s;                                                        \
+                FL_XENT_TERM(x[k * cs + j], m[j], xl[j], FAST, GX, k * cs + j, s, c)      \
+                FL_XE_ACC(s1[j], c1[j], s);                                                \
                 cnt[j] += c;                                                               \
             }                                                                              \
         }                                                                                  \
     }
-    if (gx)
-        FL_XL_PASS(gx)
+    if (gx && fast)
+        FL_XL_PASS(gx, 1)
+    else if (gx)
+        FL_XL_PASS(gx, 0)
+    else if (fast)
+        FL_XL_PASS((T *)NULL, 1)
     else
-        FL_XL_PASS((T *)NULL)
+        FL_XL_PASS((T *)NULL, 0)
 #undef FL_XL_PASS
     /* per line, in separate simple loops so that each vectorizes */
     double acc = 0.0, lv[FL_XENT_CHUNK], uv[FL_XENT_CHUNK];
     T dtv[FL_XENT_CHUNK];
     #pragma omp simd
     for (Py_ssize_t j = 0; j < w; j++) {
+        s1[j] = (s1[j] - FL_XE_B) + c1[j];
         dtv[j] = xt[j] == m[j] ? ZERO : xt[j] - m[j];
         uv[j] = fl_log1p_d((double)cnt[j] - 1.0 + s1[j]);
     }
@@ -453,7 +576,8 @@ FL_INLINE double FN(fl_xent_lean_chunk)(const fl_xent_args *a, Py_ssize_t l, Py_
         for (Py_ssize_t k = 0; k < C; k++) {
             #pragma omp simd
             for (Py_ssize_t j = 0; j < w; j++)
-                gx[k * cs + j] = m[j] == ONE ? cf[j] * gx[k * cs + j] : ZERO;
+                gx[k * cs + j] = m[j] == ONE ? FN(fl_xent_scale)(gx[k * cs + j], cf[j],
+                                                                 cf[FL_XENT_CHUNK + j]) : ZERO;
         }
         for (Py_ssize_t j = 0; j < w; j++) {
             int64_t tj = t[j] != ign ? t[j] : 0;
@@ -475,23 +599,22 @@ FL_INLINE void FN(fl_xent_tr_out)(T *gx, const T *buf, const int64_t *tl, int64_
     for (Py_ssize_t j = 0; j < w; j++) {
         const int64_t tj = tl[j];
         const int ok = tj != ign;
-        const T c = cf[j];
+        const T ch = cf[j], cl = cf[FL_XENT_CHUNK + j];
         for (Py_ssize_t k = 0; k < C; k++)
-            gx[j * C + k] = ok ? c * buf[k * FL_XENT_CHUNK + j] : ZERO;
+            gx[j * C + k] = ok ? FN(fl_xent_scale)(buf[k * FL_XENT_CHUNK + j], ch, cl) : ZERO;
         if (ok) gx[j * C + tj] = gt[j];
     }
 }
 
-/* The exp pass of one long row: e_k = exp(d_k), d_k = x_k - m (0 at the maxima), stored in gx
- * when given; returns s1 = the sum of e_k over d_k != 0 (in double) and *cnt = the number of
- * d_k == 0.  float: 16 lanes, each adding blocks of 4 terms in float before its double sum
- * (the partials' roundings keep s1 within ~2^-23 relative; about 10% faster than converting
- * every term), lanes added in a fixed order. */
-FL_INLINE double FN(fl_xent_row_exp)(const T *x, T m, T *gx, Py_ssize_t C, FL_XCNT *cnt)
+/* The exp pass of one long row (as fl_xent_line_exp, gx and fast constants where this is
+ * inlined: see fl_xent_row_exps).  float: 16 lanes, each adding blocks of 4 terms in float
+ * before its double sum (the partials' roundings keep s1 within ~2^-23 relative; about 10%
+ * faster than converting every term), lanes added in a fixed order. */
+FL_INLINE double FN(fl_xent_row_exp)(const T *x, T m, T *gx, Py_ssize_t C, FL_XCNT *cnt,
+                                     const int fast)
 {
-    double s1 = 0.0;
-    FL_XCNT ncnt = 0;
 #if FL_T_IS_FLOAT
+    const T xl = m + FL_XE_MIN;
     double al[16];
     int32_t nl[16];
     for (int j = 0; j < 16; j++) { al[j] = 0.0; nl[j] = 0; }
@@ -501,10 +624,10 @@ FL_INLINE double FN(fl_xent_row_exp)(const T *x, T m, T *gx, Py_ssize_t C, FL_XC
         for (int j = 0; j < 16; j++) {
             T s = ZERO;
             int32_t c = 0;
-            FL_XENT_TERM(x[o + j], m, gx, o + j, s, c)
-            FL_XENT_TERM(x[o + 16 + j], m, gx, o + 16 + j, s, c)
-            FL_XENT_TERM(x[o + 32 + j], m, gx, o + 32 + j, s, c)
-            FL_XENT_TERM(x[o + 48 + j], m, gx, o + 48 + j, s, c)
+            FL_XENT_TERM(x[o + j], m, xl, fast, gx, o + j, s, c)
+            FL_XENT_TERM(x[o + 16 + j], m, xl, fast, gx, o + 16 + j, s, c)
+            FL_XENT_TERM(x[o + 32 + j], m, xl, fast, gx, o + 32 + j, s, c)
+            FL_XENT_TERM(x[o + 48 + j], m, xl, fast, gx, o + 48 + j, s, c)
             al[j] += (double)s;
             nl[j] += c;
         }
@@ -515,24 +638,24 @@ FL_INLINE double FN(fl_xent_row_exp)(const T *x, T m, T *gx, Py_ssize_t C, FL_XC
         for (int j = 0; j < n; j++) {
             T s = ZERO;
             int32_t c = 0;
-            FL_XENT_TERM(x[o + j], m, gx, o + j, s, c)
+            FL_XENT_TERM(x[o + j], m, xl, fast, gx, o + j, s, c)
             al[j] += (double)s;
             nl[j] += c;
         }
     }
-    s1 = fl_sum16_d(al);
-    ncnt = fl_sum16_i(nl);
+    *cnt = fl_sum16_i(nl);
+    return fl_sum16_d(al);
 #else
-    #pragma omp simd reduction(+:s1, ncnt)
-    for (Py_ssize_t k = 0; k < C; k++) {
-        T v = x[k], d = v == m ? ZERO : v - m, e = FN(fl_exp_neg)(d);
-        if (gx) gx[k] = e;                  /* folds away: the caller passes gx or NULL */
-        s1 += d == ZERO ? 0.0 : (double)e;
-        ncnt += d == ZERO;
-    }
+    return FN(fl_xent_line_exp)(x, 1, C, m, gx, cnt, fast);
 #endif
-    *cnt = ncnt;
-    return s1;
+}
+FL_INLINE double FN(fl_xent_row_exps)(const T *x, T m, T *gx, Py_ssize_t C, FL_XCNT *cnt)
+{
+    if (FL_XE_FAST(m))
+        return gx ? FN(fl_xent_row_exp)(x, m, gx, C, cnt, 1)
+                  : FN(fl_xent_row_exp)(x, m, NULL, C, cnt, 1);
+    return gx ? FN(fl_xent_row_exp)(x, m, gx, C, cnt, 0)
+              : FN(fl_xent_row_exp)(x, m, NULL, C, cnt, 0);
 }
 
 /* lean path, blocks [b0, b1); inner == 1 with short rows is transposed FL_XENT_CHUNK rows
@@ -543,7 +666,7 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
     const T *X = (const T *)a->x;
     T *GX = (T *)a->gx;
     const int64_t *tg = a->t, ign = a->ignore;
-    T xt[FL_XENT_CHUNK], cf[FL_XENT_CHUNK], gt[FL_XENT_CHUNK];
+    T xt[FL_XENT_CHUNK], cf[2 * FL_XENT_CHUNK], gt[FL_XENT_CHUNK];
     for (Py_ssize_t b = b0; b < b1; b++) {
         Py_ssize_t l0 = b * a->block, l1 = l0 + a->block < a->lines ? l0 + a->block : a->lines;
         double acc = 0.0;
@@ -596,8 +719,7 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
                 const T xtj = x[ok ? tj : 0];
                 const T dt = xtj == m ? ZERO : xtj - m;
                 FL_XCNT ncnt;
-                const double s1 = gx ? FN(fl_xent_row_exp)(x, m, gx, C, &ncnt)
-                                     : FN(fl_xent_row_exp)(x, m, NULL, C, &ncnt);
+                const double s1 = FN(fl_xent_row_exps)(x, m, gx, C, &ncnt);
                 const double cnt = (double)ncnt;
                 const double sum = m == -INFINITY ? NAN : cnt + s1;
                 const double L = m == -INFINITY ? NAN : fl_log1p_d(cnt - 1.0 + s1);
@@ -610,9 +732,10 @@ FL_CLONES static void FN(fl_xent_lean_blocks)(const fl_xent_args *a, Py_ssize_t 
                         continue;
                     }
                     const double s = a->g ? (double)((const T *)a->g)[l] : a->scale;
-                    const T c = (T)(s / sum);
+                    T cl;
+                    const T ch = FN(fl_xent_cf)(s, sum, &cl);
                     #pragma omp simd
-                    for (Py_ssize_t k = 0; k < C; k++) gx[k] = c * gx[k];
+                    for (Py_ssize_t k = 0; k < C; k++) gx[k] = FN(fl_xent_scale)(gx[k], ch, cl);
                     const double pt = (double)FN(fl_exp_neg)(dt) / sum;
                     const double pm1 = dt == ZERO ? -(cnt - 1.0 + s1) / sum : pt - 1.0;
                     gx[tj] = (T)(s * pm1);
@@ -665,6 +788,13 @@ FL_CLONES static Py_ssize_t FN(fl_xent_scan)(const int64_t *t, Py_ssize_t n, Py_
 }
 
 #undef FL_XENT_TERM
+#undef FL_XE_MIN
+#undef FL_XE_BIG
+#undef FL_XE_SH
+#undef FL_XE_UNSH
+#undef FL_XE_FAST
+#undef FL_XE_B
+#undef FL_XE_ACC
 #undef FN
 #undef FL_NLL_LANES
 #undef FL_T_MIN_NORMAL
