@@ -71,13 +71,28 @@ FL_LOSS_INLINE T FN(fl_smooth_l1)(T x, T t, T pw, T p0, T p1, T *d)
     return a < p0 ? HALF * r * r / p0 : a - HALF * p0;
 }
 
-/* msle (eps = p0, Keras): (log1p(max(x,eps)) - log1p(max(t,eps)))^2;
- * d = 2 (..) / (1 + max(x,eps)) where x >= eps, 0 below (TF's maximum gradient).
- * max written as a select that keeps NaN. */
+/* msle (eps = p0, Keras): r^2, r = log1p(max(x,eps)) - log1p(max(t,eps));
+ * d = 2 r / (1 + max(x,eps)) where x >= eps, 0 below (TF's maximum gradient).
+ * max written as a select that keeps NaN.  r is taken as +-log1p((hi - lo) / (1 + lo)),
+ * hi/lo the larger/smaller of the two: the difference of the logs lost |log1p| / |r| of
+ * its digits where the prediction is close to the target (1900 ulp in the loss at 0.1%).
+ * The quotient is rounded once: float divides in double (hi - lo and 1 + lo exact there),
+ * double corrects it for the roundings of hi - lo, 1 + lo and the division. */
 FL_LOSS_INLINE T FN(fl_msle)(T x, T t, T pw, T p0, T p1, T *d)
 {
     T mx = x < p0 ? p0 : x, mt = t < p0 ? p0 : t;
-    T r = FN(fl_log1p)(mx) - FN(fl_log1p)(mt);
+    T hi = mx < mt ? mt : mx, lo = mx < mt ? mx : mt;
+#if FL_T_IS_FLOAT
+    T q = (T)(((double)hi - (double)lo) / (1.0 + (double)lo));
+#else
+    /* (num + nl) / (den + dl): both roundings and the division's own residual (fma) */
+    T num = hi - lo, nl = (hi - num) - lo;                      /* Fast2Sum: hi >= lo */
+    T den = ONE + lo, bb = den - ONE, dl = (ONE - (den - bb)) + (lo - bb);     /* TwoSum */
+    T q = num / den;
+    q = q + (((num - q * den) + nl) - q * dl) / den;
+#endif
+    T a = FN(fl_log1p)(q);
+    T r = mx < mt ? -a : a;
     *d = x < p0 ? ZERO : (T)2 * r / (ONE + mx);
     return r * r;
 }

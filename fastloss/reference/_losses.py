@@ -16,6 +16,8 @@ def _run(pointwise, form, input, target, reduction, grad_output=None, weight=Non
     """Evaluate l, d = pointwise(x, t, pw, **params) and build the requested form."""
     x, dt = prepare(input, 'input')
     t = other(target, dt, 'target', x.shape)
+    # float parameters (eps, delta, beta) as the kernels see them: rounded to the dtype
+    params = {k: L(dt.type(v)) if type(v) is float else v for k, v in params.items()}
     code = V.reduction_code(reduction, allowed)
     count = x.size
     if code == 3:                                   # batchmean
@@ -79,7 +81,10 @@ def _smooth_l1(x, t, pw, beta):
 
 def _msle(x, t, pw, eps):
     mx, mt = np.where(x < eps, eps, x), np.where(t < eps, eps, t)
-    r = np.log1p(mx) - np.log1p(mt)
+    # log1p(mx) - log1p(mt) without the cancellation where mx ~ mt (as the kernel)
+    hi, lo = np.where(mx < mt, mt, mx), np.where(mx < mt, mx, mt)
+    a = np.log1p((hi - lo) / (1 + lo))
+    r = np.where(mx < mt, -a, a)
     return r * r, np.where(x < eps, 0, 2 * r / (1 + mx))
 
 
