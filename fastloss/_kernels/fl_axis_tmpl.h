@@ -80,25 +80,11 @@
 /* 2^S exp(x - m) for x <= m, with the rounding of x - m corrected (its exact residual lo,
  * TwoDiff, goes into the reduced argument); *d_out = x - m.  E = +0 where x - m is below
  * FL_SM_MIN (x = -inf included): the clamp makes the factor 2^(k+S) exactly 0.  NaN passes.
- * Two variants that give the same bits wherever both apply:
- *  - fast (xl = m + FL_SM_MIN, for m = -inf or |m| <= FL_SM_BIG): x is clamped below at
- *    xl, so lo is finite and k in range without further selects;
- *  - checked (any m; xl unused): d is clamped, lo guarded (NaN from -inf), and d = 0 where
- *    x == m (+inf - +inf). */
+ * The fast and checked variants are fl_exp_arg's (fast for m = -inf or |m| <= FL_SM_BIG,
+ * xl = m + FL_SM_MIN). */
 FL_INLINE T FN(fl_sm_exp)(T x, T m, T xl, T *d_out, const int fast)
 {
-    T d, lo, dc, km;
-    if (fast) {
-        x = x < xl ? xl : x;                      /* NaN passes */
-        d = FN(fl_two_diff)(x, m, &lo);
-        dc = d;
-    } else {
-        d = FN(fl_two_diff)(x, m, &lo);
-        lo = FN(fl_abs)(lo) < ONE ? lo : ZERO;    /* NaN (x or m infinite), |d| huge: 0 */
-        d = x == m ? ZERO : d;
-        dc = d < FL_SM_MIN ? FL_SM_MIN : d;
-    }
-    *d_out = d;
+    T lo, km, dc = FN(fl_exp_arg)(x, m, xl, FL_SM_MIN, &lo, d_out, fast);
     return FN(fl_exp_red_lo)(dc, lo, &km) * FN(fl_pow2k)(km, FL_SM_S);
 }
 

@@ -218,6 +218,33 @@ FL_INLINE double fl_two_diff_d(double x, double m, double *lo)
     *lo = (x - (d - bb)) - (m + bb);
     return d;
 }
+/* The argument of e^(x - m) for x <= m (softmax, cross_entropy): returns dc = x - m clamped
+ * below at dmin, *lo its exact residual (for fl_exp_red_lo), *d_out = x - m.  Two variants,
+ * the same bits wherever both apply:
+ *  - fast (m = -inf or |m| small enough that xl = m + dmin is within a fraction of 1): x is
+ *    clamped below at xl, so lo is finite and d == 0 exactly where x == m;
+ *  - checked (any m; xl unused): lo guarded (NaN from an infinity, or |d| huge: 0),
+ *    d = 0 where x == m (+inf - +inf), d clamped.
+ * NaN passes. */
+#define FL_EXP_ARG(T, S)                                                                   \
+FL_INLINE T fl_exp_arg##S(T x, T m, T xl, T dmin, T *lo, T *d_out, const int fast)         \
+{                                                                                          \
+    T d;                                                                                   \
+    if (fast) {                                                                            \
+        x = x < xl ? xl : x;                                                               \
+        d = fl_two_diff##S(x, m, lo);                                                      \
+        *d_out = d;                                                                        \
+        return d;                                                                          \
+    }                                                                                      \
+    d = fl_two_diff##S(x, m, lo);                                                          \
+    *lo = fl_abs##S(*lo) < (T)1 ? *lo : (T)0;                                              \
+    d = x == m ? (T)0 : d;                                                                 \
+    *d_out = d;                                                                            \
+    return d < dmin ? dmin : d;                                                            \
+}
+FL_EXP_ARG(float, _f)
+FL_EXP_ARG(double, _d)
+#undef FL_EXP_ARG
 
 /* fl_exp_neg_parts(x, &s2) returns e^x / s2 (a normal number) and the second scale factor
  * s2, so that a*e^x can be formed as (a * parts) * s2 with one rounding into the subnormal

@@ -46,28 +46,13 @@
 
 /* e^(x - m) for x <= m, at the exact difference: the rounding of d = x - m, which e^d would
  * multiply by |d| (45 ulp in float and 62 in double were seen), goes into exp's reduced
- * argument (fl_two_diff, fl_exp_red_lo).  *d_out = d, 0 where x == m.  e is +0 where
- * x - m < FL_XE_MIN (x = -inf included); NaN passes.  Two variants, the same bits wherever
- * both apply (as fl_sm_exp's):
- *  - fast (|m| <= FL_XE_BIG or m = -inf; xl = m + FL_XE_MIN): x clamped below at xl, so lo
- *    is finite and d == 0 exactly where x == m;
- *  - checked (any m, xl unused): lo guarded (NaN from an infinity), d = 0 where x == m
- *    (+inf - +inf), d clamped. */
+ * argument (fl_exp_arg, fl_exp_red_lo; fast and checked variants as there, the fast one
+ * for |m| <= FL_XE_BIG or m = -inf, xl = m + FL_XE_MIN).  *d_out = d, 0 where x == m;
+ * e is +0 where x - m < FL_XE_MIN (x = -inf included). */
 FL_INLINE T FN(fl_xent_exp)(T x, T m, T xl, T *d_out, const int fast)
 {
-    T d, lo, km;
-    if (fast) {
-        x = x < xl ? xl : x;
-        d = FN(fl_two_diff)(x, m, &lo);
-        *d_out = d;
-    } else {
-        d = FN(fl_two_diff)(x, m, &lo);
-        lo = FN(fl_abs)(lo) < ONE ? lo : ZERO;
-        d = x == m ? ZERO : d;
-        *d_out = d;
-        d = d < FL_XE_MIN ? FL_XE_MIN : d;
-    }
-    T p = FN(fl_exp_red_lo)(d, lo, &km);
+    T lo, km, dc = FN(fl_exp_arg)(x, m, xl, FL_XE_MIN, &lo, d_out, fast);
+    T p = FN(fl_exp_red_lo)(dc, lo, &km);
     return (p * FN(fl_pow2k)(km, FL_XE_SH)) * FL_XE_UNSH;        /* one rounding */
 }
 /* whether fl_xent_exp's fast variant applies to a row maximum m */
